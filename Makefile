@@ -1,0 +1,46 @@
+# The README's two commands are `make up` and `make test`; .ci/run calls `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install protos servers up test lint typecheck unit integration bench clean
+
+install: $(STAMP)
+
+# Reinstall when the dependency list or any proto changes.
+$(STAMP): pyproject.toml $(shell find protos -name '*.proto') deploy/local/gen_protos.py
+	@bash deploy/local/ensure-python.sh "$(PYTHON)" "$(VENV)"
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/python deploy/local/gen_protos.py
+	$(BIN)/pip install --quiet --no-deps -e .
+	@touch $(STAMP)
+
+protos: install
+	$(BIN)/python deploy/local/gen_protos.py
+
+servers:
+	@bash deploy/local/ensure-servers.sh
+
+up: install servers
+	$(BIN)/python deploy/local/run.py
+
+lint: install
+	$(BIN)/ruff check services tests bench deploy
+
+typecheck: install
+	$(BIN)/mypy services
+
+unit: install
+	$(BIN)/pytest tests/unit -q
+
+test: install servers lint typecheck
+	$(BIN)/pytest -q
+
+bench: install servers
+	@echo "see bench/README.md for each benchmark's command"
+
+clean:
+	rm -rf $(VENV) crm .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,122 @@
+"""The server interceptor: correlation ids, identity, access logs, error mapping.
+
+Servicers raise domain errors; this is the only place that turns them (and
+anything unexpected) into gRPC statuses.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import asyncpg
+import grpc
+import structlog
+from grpc_status import rpc_status
+
+from services.chassis.auth import parse_bearer, verify_token
+from services.chassis.context import correlation_id_var, identity_var
+from services.chassis.error_status import internal_status, status_for
+from services.chassis.errors import Conflict, DomainError, Unauthenticated
+from services.chassis.ids import new_id
+from services.chassis.logging import get_logger
+
+log = get_logger("rpc")
+Context = grpc.aio.ServicerContext[Any, Any]
+
+CORRELATION_HEADER = "x-correlation-id"
+PUBLIC_PREFIXES = ("/grpc.health.v1.", "/grpc.reflection.")
+
+
+class ServiceInterceptor(grpc.aio.ServerInterceptor):
+    def __init__(self, *, auth_secret: str, auth_issuer: str, error_domain: str) -> None:
+        self._secret = auth_secret
+        self._issuer = auth_issuer
+        self._domain = error_domain
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[Any]],
+        details: grpc.HandlerCallDetails,
+    ) -> Any:
+        handler = await continuation(details)
+        method: str = details.method
+        if handler is None or method.startswith(PUBLIC_PREFIXES):
+            return handler
+        if handler.unary_unary is not None:
+            return grpc.unary_unary_rpc_method_handler(
+                self._unary(method, handler.unary_unary),
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer)
+        if handler.unary_stream is not None:
+            return grpc.unary_stream_rpc_method_handler(
+                self._stream(method, handler.unary_stream),
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer)
+        return handler
+
+    def _begin(self, method: str, context: Context) -> str:
+        metadata = {k: v for k, v in (context.invocation_metadata() or ())}
+        cid = str(metadata.get(CORRELATION_HEADER) or new_id())
+        correlation_id_var.set(cid)
+        structlog.contextvars.bind_contextvars(correlation_id=cid, rpc=method)
+        auth = metadata.get("authorization")
+        if not auth:
+            raise Unauthenticated("missing authorization metadata", reason="MISSING_TOKEN")
+        identity = verify_token(parse_bearer(str(auth)), self._secret, issuer=self._issuer)
+        identity_var.set(identity)
+        structlog.contextvars.bind_contextvars(user_id=identity.user_id)
+        return cid
+
+    async def _fail(self, context: Context, exc: BaseException, cid: str,
+                    started: float) -> None:
+        elapsed = round((time.perf_counter() - started) * 1000, 2)
+        if isinstance(exc, asyncpg.SerializationError | asyncpg.DeadlockDetectedError):
+            exc = Conflict("concurrent change; retry", reason="CONCURRENT_MODIFICATION")
+        if isinstance(exc, DomainError):
+            status = status_for(exc, self._domain)
+            log.info("rpc_refused", ms=elapsed, reason=exc.reason, error=exc.message)
+        else:
+            status = internal_status(self._domain)
+            log.error("rpc_crashed", ms=elapsed, exc_info=exc)
+        grpc_status = rpc_status.to_status(status)
+        trailing = (*grpc_status.trailing_metadata, (CORRELATION_HEADER, cid))
+        await context.abort(grpc_status.code, grpc_status.details, trailing)
+
+    def _unary(self, method: str, behavior: Callable[..., Awaitable[Any]]) -> Any:
+        async def wrapped(request: Any, context: Context) -> Any:
+            started = time.perf_counter()
+            cid = ""
+            try:
+                cid = self._begin(method, context)
+                response = await behavior(request, context)
+                context.set_trailing_metadata(((CORRELATION_HEADER, cid),))
+                log.info("rpc_ok", ms=round((time.perf_counter() - started) * 1000, 2))
+                return response
+            except grpc.aio.AbortError:
+                raise
+            except Exception as exc:
+                await self._fail(context, exc, cid, started)
+            finally:
+                structlog.contextvars.clear_contextvars()
+
+        return wrapped
+
+    def _stream(self, method: str, behavior: Any) -> Any:
+        async def wrapped(request: Any, context: Context) -> AsyncIterator[Any]:
+            started = time.perf_counter()
+            cid = ""
+            try:
+                cid = self._begin(method, context)
+                async for item in behavior(request, context):
+                    yield item
+                log.info("rpc_ok", ms=round((time.perf_counter() - started) * 1000, 2))
+            except grpc.aio.AbortError:
+                raise
+            except Exception as exc:
+                await self._fail(context, exc, cid, started)
+            finally:
+                structlog.contextvars.clear_contextvars()
+
+        return wrapped

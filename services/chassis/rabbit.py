@@ -1,0 +1,73 @@
+"""RabbitMQ topology: the ``crm.events`` topic exchange, per-consumer quorum queues.
+
+For a consumer queue ``Q`` bound to the event exchange ``E``:
+  * ``Q``        quorum queue, bound with each routing key the consumer handles;
+                 a message that crashes the consumer repeatedly is dead-lettered
+                 by the broker after ``x-delivery-limit`` redeliveries.
+  * ``Q.retry``  quorum queue with a TTL; expired messages return to ``Q``.
+  * ``Q.dlq``    quorum queue bound to ``E.dlx`` with key ``Q``: messages that
+                 failed every retry, kept for an operator to inspect.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+
+import aio_pika
+from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractQueue, AbstractRobustConnection
+
+
+async def connect(url: str) -> AbstractRobustConnection:
+    """A connection that reconnects by itself (and restores its channels) after a loss."""
+    return await aio_pika.connect_robust(url, reconnect_interval=1.0, fail_fast=True)
+
+
+async def declare_event_exchange(channel: AbstractChannel, name: str) -> AbstractExchange:
+    return await channel.declare_exchange(name, aio_pika.ExchangeType.TOPIC, durable=True)
+
+
+def dlx_name(exchange: str) -> str:
+    return f"{exchange}.dlx"
+
+
+@dataclass(frozen=True)
+class ConsumerQueues:
+    main: AbstractQueue
+    retry_name: str
+    dead_letter_exchange: AbstractExchange
+    dead_letter_key: str
+
+
+async def declare_consumer_queues(
+    channel: AbstractChannel,
+    *,
+    exchange: AbstractExchange,
+    queue: str,
+    routing_keys: Iterable[str],
+    retry_delay: timedelta,
+    delivery_limit: int = 20,
+) -> ConsumerQueues:
+    dlx = await channel.declare_exchange(dlx_name(exchange.name), aio_pika.ExchangeType.DIRECT,
+                                         durable=True)
+    main = await channel.declare_queue(queue, durable=True, arguments={
+        "x-queue-type": "quorum",
+        "x-dead-letter-exchange": dlx.name,
+        "x-dead-letter-routing-key": queue,
+        "x-delivery-limit": delivery_limit,
+    })
+    for key in routing_keys:
+        await main.bind(exchange, routing_key=key)
+    await channel.declare_queue(f"{queue}.retry", durable=True, arguments={
+        "x-queue-type": "quorum",
+        "x-message-ttl": int(retry_delay.total_seconds() * 1000),
+        "x-dead-letter-exchange": "",
+        "x-dead-letter-routing-key": queue,
+        "x-dead-letter-strategy": "at-least-once",
+        "x-overflow": "reject-publish",
+    })
+    dlq = await channel.declare_queue(f"{queue}.dlq", durable=True,
+                                      arguments={"x-queue-type": "quorum"})
+    await dlq.bind(dlx, routing_key=queue)
+    return ConsumerQueues(main, f"{queue}.retry", dlx, queue)

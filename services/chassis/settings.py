@@ -1,0 +1,46 @@
+"""Infrastructure settings shared by every service, read from the environment.
+
+A bad value stops the process at start-up with a message naming the variable
+(pydantic-settings does the parsing; we only declare). Each service adds its
+own settings class with its own prefix (``CUSTOMER_``, ``PROTECTION_``...).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class InfraSettings(BaseSettings):
+    """Where the shared servers are, and how to talk to them (prefix ``CRM_``)."""
+
+    model_config = SettingsConfigDict(env_prefix="CRM_", extra="ignore", frozen=True)
+
+    database_url: str = "postgresql://postgres@127.0.0.1:5432/crm"
+    db_pool_min: int = Field(default=2, ge=1)
+    db_pool_max: int = Field(default=10, ge=1)
+    rabbit_url: str = "amqp://guest:guest@127.0.0.1:5672/"
+    # Topology names; tests give each run its own exchange and queue prefix.
+    exchange: str = "crm.events"
+    queue_prefix: str = ""
+    region: str = "cn-east"
+    log_format: Literal["json", "console"] = "console"
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    # Shared HMAC secret for identity tokens. The default only suits a laptop.
+    auth_secret: str = Field(default="dev-only-insecure-secret-change-me", min_length=16)
+    auth_issuer: str = "crm-gateway"
+    outbox_batch: int = Field(default=256, ge=1, le=5000)
+    outbox_sweep_interval: timedelta = timedelta(seconds=2)
+    consumer_prefetch: int = Field(default=64, ge=1)
+    consumer_max_retries: int = Field(default=5, ge=0)
+    consumer_retry_delay: timedelta = timedelta(seconds=2)
+    grpc_host: str = "127.0.0.1"
+    shutdown_grace: timedelta = timedelta(seconds=5)
+    default_deadline: timedelta = timedelta(seconds=10)
+
+    def queue_name(self, consumer: str) -> str:
+        """The durable queue a consuming service reads from."""
+        return f"{self.queue_prefix}{consumer}"

@@ -1,0 +1,1 @@
+"""The customer service: customers, contacts, follow-ups, leads, contracts, collision search."""

@@ -1,0 +1,1 @@
+"""Pure customer domain: rules, validation, normalisation. No I/O, no generated code."""

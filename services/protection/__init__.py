@@ -1,0 +1,1 @@
+"""The ``protection`` service: who may work which customer, and for how long."""

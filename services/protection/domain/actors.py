@@ -1,0 +1,29 @@
+"""Who is acting: the identity every call carries, reduced to what rules need."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    PRE_SALES = "pre_sales"
+    AFTER_SALES = "after_sales"
+    REVIEWER = "reviewer"
+    MANAGER = "manager"
+    ADMIN = "admin"
+
+
+@dataclass(frozen=True)
+class Actor:
+    user_id: str
+    roles: frozenset[str]
+    region: str = ""
+    department: str = ""
+
+    def has(self, role: Role) -> bool:
+        return role.value in self.roles
+
+    @property
+    def is_admin(self) -> bool:
+        return self.has(Role.ADMIN)
