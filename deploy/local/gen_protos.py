@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import grpc_tools
+from google.type import date_pb2
 from grpc_tools import protoc
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -24,12 +25,15 @@ def main() -> int:
         shutil.rmtree(target)
     files = sorted(str(p.relative_to(PROTOS)) for p in PROTOS.rglob("*.proto"))
     well_known = Path(grpc_tools.__file__).parent / "_proto"
+    # google/type/*.proto and google/rpc/*.proto ship with googleapis-common-protos.
+    googleapis = Path(date_pb2.__file__).resolve().parents[2]
     bin_dir = Path(sys.executable).parent
     os.environ["PATH"] = f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"
     args = [
         "grpc_tools.protoc",
         f"-I{PROTOS}",
         f"-I{well_known}",
+        f"-I{googleapis}",
         f"--python_out={OUT}",
         f"--grpc_python_out={OUT}",
     ]
