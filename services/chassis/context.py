@@ -12,12 +12,12 @@ identity_var: ContextVar[Identity | None] = ContextVar("identity", default=None)
 
 
 def current_correlation_id() -> str:
-    """The request's correlation id, or a fresh one when outside any request."""
-    cid = correlation_id_var.get()
-    if cid is None:
-        cid = new_id()
-        correlation_id_var.set(cid)
-    return cid
+    """The request's (or handled event's) correlation id; a fresh one outside both.
+
+    A fresh id is not stored: a long-lived task (scheduler, relay) must not
+    stamp everything it ever does with one id.
+    """
+    return correlation_id_var.get() or new_id()
 
 
 def current_identity() -> Identity | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -67,8 +68,14 @@ class GrpcServer:
         log.info("grpc_serving", port=self.port, services=names)
         return self.port
 
-    async def stop(self, grace: float) -> None:
-        """Report NOT_SERVING at once, then let in-flight calls finish within ``grace``."""
+    async def stop(self, grace: float, drain_delay: float = 0.0) -> None:
+        """Report NOT_SERVING at once, then let in-flight calls finish within ``grace``.
+
+        ``drain_delay`` keeps answering (health included, as NOT_SERVING) for a
+        moment first, so load balancers probing health stop routing here.
+        """
         await self.health.enter_graceful_shutdown()
+        if drain_delay > 0:
+            await asyncio.sleep(drain_delay)
         await self._server.stop(grace)
         log.info("grpc_stopped")

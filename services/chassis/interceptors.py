@@ -72,6 +72,8 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
     async def _fail(self, context: Context, exc: BaseException, cid: str,
                     started: float) -> None:
         elapsed = round((time.perf_counter() - started) * 1000, 2)
+        # _begin may fail (bad token) after reading the caller's id: echo it anyway.
+        cid = cid or correlation_id_var.get() or ""
         if isinstance(exc, asyncpg.SerializationError | asyncpg.DeadlockDetectedError):
             exc = Conflict("concurrent change; retry", reason="CONCURRENT_MODIFICATION")
         if isinstance(exc, DomainError):

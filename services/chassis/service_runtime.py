@@ -129,7 +129,8 @@ class ServiceRuntime:
     async def close(self) -> None:
         """Stop taking calls (health NOT_SERVING first), drain, then release everything."""
         if self.server is not None:
-            await self.server.stop(self.infra.shutdown_grace.total_seconds())
+            await self.server.stop(self.infra.shutdown_grace.total_seconds(),
+                                   self.infra.shutdown_drain.total_seconds())
         for consumer in self._consumers:
             await consumer.stop()
         for worker in self._workers:

@@ -39,6 +39,8 @@ class InfraSettings(BaseSettings):
     consumer_retry_delay: timedelta = timedelta(seconds=2)
     grpc_host: str = "127.0.0.1"
     shutdown_grace: timedelta = timedelta(seconds=5)
+    # Time between reporting NOT_SERVING and refusing new calls.
+    shutdown_drain: timedelta = timedelta(0)
     default_deadline: timedelta = timedelta(seconds=10)
 
     def queue_name(self, consumer: str) -> str:

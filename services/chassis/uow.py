@@ -70,9 +70,10 @@ class UnitOfWork:
         assert self._tx is not None
         identity = current_identity()
         now = self.clock.now()
+        correlation_id = current_correlation_id()
         encoded: list[EncodedEvent] = [
             encode(e, producer=self._producer, occurred_at=now,
-                   correlation_id=current_correlation_id(),
+                   correlation_id=correlation_id,
                    actor_id=identity.user_id if identity else "system")
             for e in self._events
         ]

@@ -52,7 +52,8 @@ def _clean(code: str) -> str:
 
 def _problem(code: str) -> tuple[str, Reason] | None:
     if len(code) != LENGTH:
-        return f"credit code must be {LENGTH} characters, got {len(code)}", Reason.CREDIT_CODE_LENGTH
+        description = f"credit code must be {LENGTH} characters, got {len(code)}"
+        return description, Reason.CREDIT_CODE_LENGTH
     bad = sorted({c for c in code if c not in _VALUE})
     if bad:
         return (

@@ -52,7 +52,9 @@ def _strip_international(text: str) -> tuple[str, bool]:
     return stripped, stripped != text
 
 
-def parse_mobile(raw: str, *, field: str = "mobile", rules: PhoneRules = DEFAULT_PHONE_RULES) -> str:
+def parse_mobile(
+    raw: str, *, field: str = "mobile", rules: PhoneRules = DEFAULT_PHONE_RULES
+) -> str:
     """Normalise to the bare 11 digits or raise ``InvalidArgument`` on ``field``."""
     text = _SEPARATORS.sub("", unicodedata.normalize("NFKC", raw))
     text, _ = _strip_international(text)
@@ -167,8 +169,12 @@ def phone_kind(normalised: str, rules: PhoneRules = DEFAULT_PHONE_RULES) -> Phon
         and _compiled(rules.mobile_prefix_pattern).match(normalised)
     ):
         return PhoneKind.MOBILE
+    return PhoneKind.LANDLINE if try_parse_landline(normalised, rules) else None
+
+
+def try_parse_landline(raw: str, rules: PhoneRules = DEFAULT_PHONE_RULES) -> Landline | None:
+    """The parsed landline, or None when ``raw`` is not one."""
     try:
-        _parse_landline(normalised, rules)
+        return _parse_landline(raw, rules)
     except ValueError:
         return None
-    return PhoneKind.LANDLINE

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Iterator
-from typing import ParamSpec, TypeVar
+from typing import Concatenate, ParamSpec, TypeVar
 
 from services.chassis.errors import FieldViolation, InvalidArgument
 from services.customer.domain.errors import Reason, invalid_field
@@ -47,6 +47,35 @@ class Violations:
             for v in exc.violations:
                 self._items.append(FieldViolation(field, v.description, v.reason))
             return None
+
+    def check_required(
+        self,
+        field: str,
+        parse: Callable[Concatenate[str, P], T],
+        raw: str | None,
+        /,
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> T | None:
+        """Like ``check``, but a blank ``raw`` is recorded as REQUIRED."""
+        if not clean_text(raw):
+            self.add(field, "is required", Reason.REQUIRED)
+            return None
+        return self.check(field, parse, raw or "", *args, **kwargs)
+
+    def check_optional(
+        self,
+        field: str,
+        parse: Callable[Concatenate[str, P], T],
+        raw: str | None,
+        /,
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> T | None:
+        """Like ``check``, but a blank ``raw`` is simply absent (None)."""
+        if not clean_text(raw):
+            return None
+        return self.check(field, parse, raw or "", *args, **kwargs)
 
     def absorb(self, exc: InvalidArgument, prefix: str) -> None:
         """Take a nested validator's violations, e.g. prefix ``contacts[0]``."""
@@ -114,9 +143,8 @@ def parse_postcode(
     """A Chinese postcode: exactly ``rules.postcode_length`` digits, spaces tolerated."""
     digits = _WHITESPACE.sub("", unicodedata.normalize("NFKC", raw))
     if not (digits.isascii() and digits.isdigit()) or len(digits) != rules.postcode_length:
-        raise invalid_field(
-            field, f"postcode must be exactly {rules.postcode_length} digits", Reason.INVALID_POSTCODE
-        )
+        description = f"postcode must be exactly {rules.postcode_length} digits"
+        raise invalid_field(field, description, Reason.INVALID_POSTCODE)
     return digits
 
 
