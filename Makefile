@@ -28,7 +28,7 @@ up: install servers
 	$(BIN)/python deploy/local/run.py
 
 lint: install
-	$(BIN)/ruff check services tests bench deploy
+	$(BIN)/ruff check $(wildcard services tests bench deploy)
 
 typecheck: install
 	$(BIN)/mypy services
