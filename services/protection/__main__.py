@@ -1,0 +1,26 @@
+"""python -m services.protection"""
+
+from __future__ import annotations
+
+import asyncio
+
+from services.chassis.logging import configure_logging
+from services.chassis.runtime import run
+from services.chassis.settings import InfraSettings
+from services.protection import bootstrap
+from services.protection.config import ProtectionSettings
+
+
+async def main(stop: asyncio.Event) -> None:
+    infra = InfraSettings()
+    settings = ProtectionSettings()
+    configure_logging(infra.log_format, infra.log_level, service="protection")
+    service = await bootstrap.start(infra, settings)
+    try:
+        await stop.wait()
+    finally:
+        await service.runtime.close()
+
+
+if __name__ == "__main__":
+    run(main)

@@ -1,0 +1,59 @@
+"""Composition root of the protection service."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from crm.protection.v1 import protection_service_pb2, protection_service_pb2_grpc
+from services.chassis.clock import Clock
+from services.chassis.grpc_server import ServiceBinding
+from services.chassis.service_runtime import ServiceRuntime
+from services.chassis.settings import InfraSettings
+from services.protection.config import ProtectionSettings
+from services.protection.entrypoints import event_consumer
+from services.protection.entrypoints.grpc_servicer import ProtectionServicer
+from services.protection.service_layer.deps import ProtectionDeps
+from services.protection.service_layer.scheduler import TimerScheduler
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+SERVICE_NAME = protection_service_pb2.DESCRIPTOR.services_by_name["ProtectionService"].full_name
+
+
+@dataclass
+class Protection:
+    runtime: ServiceRuntime
+    deps: ProtectionDeps
+    scheduler: TimerScheduler
+
+
+async def build(infra: InfraSettings, settings: ProtectionSettings, *,
+                clock: Clock | None = None, name: str = "protection",
+                run_scheduler: bool = True) -> Protection:
+    """Open the runtime and wire servicer, consumer and timer scheduler; not serving yet.
+
+    ``name`` is also the consumer (queue) name: replicas of one service share it.
+    """
+    runtime = ServiceRuntime(infra, name=name, schema=settings.schema_name,
+                             migrations=MIGRATIONS, clock=clock)
+    await runtime.open()
+    deps = ProtectionDeps(runtime=runtime, settings=settings, policies=settings.policy_book(),
+                          calendar=settings.calendar())
+    runtime.add_service(ServiceBinding(
+        protection_service_pb2_grpc.add_ProtectionServiceServicer_to_server,
+        ProtectionServicer(deps), SERVICE_NAME))
+    await runtime.add_consumer(event_consumer.subscriptions(deps))
+    scheduler = TimerScheduler(deps)
+    if run_scheduler:
+        runtime.add_worker("protection-timers", scheduler.step, batch=scheduler.batch,
+                           interval=settings.timer_interval.total_seconds())
+    return Protection(runtime, deps, scheduler)
+
+
+async def start(infra: InfraSettings, settings: ProtectionSettings, *,
+                clock: Clock | None = None, port: int | None = None,
+                name: str = "protection", run_scheduler: bool = True) -> Protection:
+    """Build and serve; ``runtime.server.port`` is the bound port."""
+    service = await build(infra, settings, clock=clock, name=name, run_scheduler=run_scheduler)
+    await service.runtime.serve(settings.grpc_port if port is None else port)
+    return service

@@ -1,0 +1,274 @@
+"""ProtectionService: translate protobuf to handlers and views, and back.
+
+Mutations go through ``run_once`` (``request_id`` idempotency, one unit of
+work); rules live in the domain, so errors raised there reach the caller as
+rich statuses through the chassis interceptor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any, TypeVar
+
+import asyncpg
+from google.protobuf.message import Message
+
+from crm.protection.v1 import protection_service_pb2 as api
+from crm.protection.v1 import protection_service_pb2_grpc as api_grpc
+from services.chassis.idempotency import run_once
+from services.chassis.uow import UnitOfWork
+from services.protection.adapters.event_codec import STAGES
+from services.protection.domain import commands as cmd
+from services.protection.domain.actors import Actor, Role
+from services.protection.domain.errors import (
+    AlreadyProtected,
+    ClaimNotFound,
+    CustomerNotFound,
+    NotAllowed,
+)
+from services.protection.domain.model import Claim
+from services.protection.domain.permissions import manages
+from services.protection.entrypoints.messages import (
+    claim_message,
+    history_message,
+    pool_message,
+)
+from services.protection.service_layer import handlers
+from services.protection.service_layer.deps import ProtectionDeps
+from services.protection.views import ProtectionViews
+
+R = TypeVar("R", bound=Message)
+Work = Callable[[UnitOfWork], Awaitable[R]]
+_STAGE_NAMES = {number: name for name, number in STAGES.items()}
+
+
+def can_view(actor: Actor, claim: Claim) -> bool:
+    return (actor.user_id == claim.owner_id or manages(actor, claim)
+            or (actor.has(Role.REVIEWER) and actor.region == claim.region))
+
+
+class ProtectionServicer(api_grpc.ProtectionServiceServicer):
+    def __init__(self, deps: ProtectionDeps) -> None:
+        self.deps = deps
+        self.views = ProtectionViews(deps.runtime.pool)
+
+    # ------------------------------------------------------------------ helpers
+
+    def _actor(self) -> Actor:
+        actor = self.deps.caller()
+        handlers.ensure_protection_user(actor)
+        return actor
+
+    def _size(self, requested: int) -> int:
+        settings = self.deps.settings
+        return min(requested or settings.list_default_page_size, settings.list_max_page_size)
+
+    async def _once(self, method: str, actor: Actor, request_id: str,
+                    response_type: type[R], work: Work[R]) -> R:
+        return await run_once(self.deps.uow, method=method, caller=actor.user_id,
+                              request_id=request_id, response_type=response_type, work=work)
+
+    async def _change(self, method: str, request_id: str, response_type: type[R],
+                      command: cmd.ClaimCommand, extension_length: timedelta | None = None,
+                      ) -> R:
+        actor = self.deps.caller()
+
+        async def work(uow: UnitOfWork) -> R:
+            claim = await handlers.change_claim(uow, self.deps, actor, command,
+                                                extension_length=extension_length)
+            return response_type(claim=claim_message(claim, self.deps.now()))
+
+        return await self._once(method, actor, request_id, response_type, work)
+
+    # ------------------------------------------------------------------ reads
+
+    async def GetClaim(self, request: api.GetClaimRequest, context: Any,
+                       ) -> api.GetClaimResponse:
+        actor = self._actor()
+        claim = await self.views.claim(request.claim_id)
+        if claim is None:
+            raise ClaimNotFound(request.claim_id)
+        if not can_view(actor, claim):
+            raise NotAllowed(actor.user_id, "see this claim", "NOT_CLAIM_VIEWER",
+                             "only the owner, the owner's manager or a reviewer of the region")
+        return api.GetClaimResponse(claim=claim_message(claim, self.deps.now()))
+
+    async def GetCustomerOwnership(self, request: api.GetCustomerOwnershipRequest,
+                                   context: Any) -> api.GetCustomerOwnershipResponse:
+        self._actor()
+        entry, claim = await self.views.latest_claim(request.customer_id)
+        if entry is None and claim is None:
+            raise CustomerNotFound(request.customer_id)
+        now = self.deps.now()
+        if claim is not None and claim.is_held(now):
+            return api.GetCustomerOwnershipResponse(claim=claim_message(claim, now))
+        return api.GetCustomerOwnershipResponse(in_pool=claim is not None)
+
+    async def ListClaims(self, request: api.ListClaimsRequest,
+                         context: Any) -> api.ListClaimsResponse:
+        actor = self._actor()
+        owner_id, department = request.owner_id, request.department
+        if department:
+            if not (actor.is_admin or (actor.has(Role.MANAGER)
+                                       and department == actor.department)):
+                raise NotAllowed(actor.user_id, "list the department's claims",
+                                 "NOT_DEPARTMENT_MANAGER", "only that department's manager")
+        elif not owner_id or owner_id == actor.user_id:
+            owner_id = actor.user_id
+        elif actor.has(Role.MANAGER) and not actor.is_admin:
+            department = actor.department  # a manager sees their own department's reps
+        elif not actor.is_admin:
+            raise NotAllowed(actor.user_id, "list another rep's claims", "NOT_CLAIM_OWNER",
+                             "only the rep or the rep's manager")
+        now = self.deps.now()
+        page = await self.views.claims(
+            now=now, owner_id=owner_id, department=department,
+            stage=_STAGE_NAMES.get(request.stage, ""), size=self._size(request.page_size),
+            token=request.page_token)
+        return api.ListClaimsResponse(claims=[claim_message(c, now) for c in page.items],
+                                      next_page_token=page.next_token)
+
+    async def ListReviewQueue(self, request: api.ListReviewQueueRequest,
+                              context: Any) -> api.ListReviewQueueResponse:
+        actor = self._actor()
+        if not (actor.is_admin or actor.has(Role.REVIEWER)):
+            raise NotAllowed(actor.user_id, "see the review queue", "NOT_REVIEWER",
+                             "only reviewers")
+        page = await self.views.review_queue(
+            region=None if actor.is_admin else actor.region,
+            size=self._size(request.page_size), token=request.page_token)
+        now = self.deps.now()
+        return api.ListReviewQueueResponse(claims=[claim_message(c, now) for c in page.items],
+                                           next_page_token=page.next_token)
+
+    async def ListPoolCustomers(self, request: api.ListPoolCustomersRequest,
+                                context: Any) -> api.ListPoolCustomersResponse:
+        self._actor()
+        page = await self.views.pool_customers(
+            now=self.deps.now(), region=request.region, industry=request.industry,
+            min_in_pool=request.min_time_in_pool.ToTimedelta()
+            if request.HasField("min_time_in_pool") else None,
+            max_in_pool=request.max_time_in_pool.ToTimedelta()
+            if request.HasField("max_time_in_pool") else None,
+            size=self._size(request.page_size), token=request.page_token)
+        return api.ListPoolCustomersResponse(customers=[pool_message(e) for e in page.items],
+                                             next_page_token=page.next_token)
+
+    async def ListOwnershipHistory(self, request: api.ListOwnershipHistoryRequest,
+                                   context: Any) -> api.ListOwnershipHistoryResponse:
+        self._actor()
+        now = self.deps.now()
+        page = await self.views.history(request.customer_id, now=now,
+                                        size=self._size(request.page_size),
+                                        token=request.page_token)
+        response = api.ListOwnershipHistoryResponse(
+            events=[history_message(line) for line in page.items],
+            next_page_token=page.next_token)
+        response.as_of.FromDatetime(now)
+        return response
+
+    # ------------------------------------------------------------------ claiming
+
+    async def ClaimCustomer(self, request: api.ClaimCustomerRequest,
+                            context: Any) -> api.ClaimCustomerResponse:
+        actor = self.deps.caller()
+
+        async def work(uow: UnitOfWork) -> api.ClaimCustomerResponse:
+            claim = await handlers.claim_customer(uow, self.deps, actor, request.customer_id)
+            return api.ClaimCustomerResponse(claim=claim_message(claim, self.deps.now()))
+
+        try:
+            return await self._once("ClaimCustomer", actor, request.request_id,
+                                    api.ClaimCustomerResponse, work)
+        except asyncpg.UniqueViolationError:
+            # Only reachable if the directory lock was bypassed: name the winner anyway.
+            raise await self._already_protected(request.customer_id) from None
+
+    async def _already_protected(self, customer_id: str) -> AlreadyProtected:
+        _, holder = await self.views.latest_claim(customer_id)
+        now = self.deps.now()
+        assert holder is not None
+        return AlreadyProtected(customer_id, holder.owner_id, holder.deadline,
+                                holder.effective_stage(now).value, holder.id)
+
+    # ------------------------------------------------------------------ review
+
+    async def ApproveClaim(self, request: api.ApproveClaimRequest,
+                           context: Any) -> api.ApproveClaimResponse:
+        return await self._change("ApproveClaim", request.request_id, api.ApproveClaimResponse,
+                                  cmd.ApproveClaim(claim_id=request.claim_id))
+
+    async def RejectClaim(self, request: api.RejectClaimRequest,
+                          context: Any) -> api.RejectClaimResponse:
+        return await self._change("RejectClaim", request.request_id, api.RejectClaimResponse,
+                                  cmd.RejectClaim(claim_id=request.claim_id,
+                                                  reason=request.reason))
+
+    async def ResubmitClaim(self, request: api.ResubmitClaimRequest,
+                            context: Any) -> api.ResubmitClaimResponse:
+        return await self._change("ResubmitClaim", request.request_id,
+                                  api.ResubmitClaimResponse,
+                                  cmd.ResubmitClaim(claim_id=request.claim_id,
+                                                    note=request.note))
+
+    # ------------------------------------------------------------------ promotion, extension
+
+    async def RequestPromotion(self, request: api.RequestPromotionRequest,
+                               context: Any) -> api.RequestPromotionResponse:
+        return await self._change("RequestPromotion", request.request_id,
+                                  api.RequestPromotionResponse,
+                                  cmd.RequestPromotion(claim_id=request.claim_id,
+                                                       reason=request.reason))
+
+    async def DecidePromotion(self, request: api.DecidePromotionRequest,
+                              context: Any) -> api.DecidePromotionResponse:
+        command: cmd.ClaimCommand = (
+            cmd.ApprovePromotion(claim_id=request.claim_id) if request.approve
+            else cmd.RefusePromotion(claim_id=request.claim_id, reason=request.note))
+        return await self._change("DecidePromotion", request.request_id,
+                                  api.DecidePromotionResponse, command)
+
+    async def RequestExtension(self, request: api.RequestExtensionRequest,
+                               context: Any) -> api.RequestExtensionResponse:
+        return await self._change("RequestExtension", request.request_id,
+                                  api.RequestExtensionResponse,
+                                  cmd.RequestExtension(claim_id=request.claim_id,
+                                                       reason=request.reason))
+
+    async def DecideExtension(self, request: api.DecideExtensionRequest,
+                              context: Any) -> api.DecideExtensionResponse:
+        if not request.approve:
+            return await self._change("DecideExtension", request.request_id,
+                                      api.DecideExtensionResponse,
+                                      cmd.RefuseExtension(claim_id=request.claim_id,
+                                                          reason=request.note))
+        length = request.length.ToTimedelta() if request.HasField("length") else None
+        return await self._change("DecideExtension", request.request_id,
+                                  api.DecideExtensionResponse,
+                                  cmd.ApproveExtension(claim_id=request.claim_id),
+                                  extension_length=length)
+
+    # ------------------------------------------------------------------ release, transfer
+
+    async def ReleaseCustomer(self, request: api.ReleaseCustomerRequest,
+                              context: Any) -> api.ReleaseCustomerResponse:
+        return await self._change("ReleaseCustomer", request.request_id,
+                                  api.ReleaseCustomerResponse,
+                                  cmd.ReleaseCustomer(claim_id=request.claim_id,
+                                                      reason=request.reason))
+
+    async def TransferCustomers(self, request: api.TransferCustomersRequest,
+                                context: Any) -> api.TransferCustomersResponse:
+        actor = self.deps.caller()
+
+        async def work(uow: UnitOfWork) -> api.TransferCustomersResponse:
+            moved = await handlers.transfer_customers(
+                uow, self.deps, actor, customer_id=request.customer_id,
+                from_owner_id=request.from_owner_id, to_owner_id=request.to_owner_id,
+                to_department=request.to_owner_department, reason=request.reason)
+            now = self.deps.now()
+            return api.TransferCustomersResponse(claims=[claim_message(c, now) for c in moved])
+
+        return await self._once("TransferCustomers", actor, request.request_id,
+                                api.TransferCustomersResponse, work)
