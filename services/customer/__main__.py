@@ -1,0 +1,26 @@
+"""python -m services.customer"""
+
+from __future__ import annotations
+
+import asyncio
+
+from services.chassis.logging import configure_logging
+from services.chassis.runtime import run
+from services.chassis.settings import InfraSettings
+from services.customer import bootstrap
+from services.customer.config import CustomerSettings
+
+
+async def main(stop: asyncio.Event) -> None:
+    infra = InfraSettings()
+    settings = CustomerSettings()
+    configure_logging(infra.log_format, infra.log_level, service="customer")
+    runtime = await bootstrap.start(infra, settings)
+    try:
+        await stop.wait()
+    finally:
+        await runtime.close()
+
+
+if __name__ == "__main__":
+    run(main)

@@ -1,0 +1,48 @@
+"""Composition root of the customer service."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from crm.customer.v1 import customer_service_pb2, customer_service_pb2_grpc
+from services.chassis.clock import Clock
+from services.chassis.grpc_server import ServiceBinding
+from services.chassis.service_runtime import ServiceRuntime
+from services.chassis.settings import InfraSettings
+from services.customer.config import CustomerSettings
+from services.customer.entrypoints import event_consumer, scheduler
+from services.customer.entrypoints.grpc_servicer import CustomerServicer
+from services.customer.service_layer.deps import CustomerDeps
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+SERVICE_NAME = customer_service_pb2.DESCRIPTOR.services_by_name["CustomerService"].full_name
+
+
+async def build(
+    infra: InfraSettings,
+    settings: CustomerSettings,
+    *,
+    clock: Clock | None = None,
+) -> tuple[ServiceRuntime, CustomerDeps]:
+    """Open the runtime and wire servicer, consumers and timers; not serving yet."""
+    runtime = ServiceRuntime(
+        infra, name=settings.service_name, schema=settings.schema_name, migrations=MIGRATIONS,
+        clock=clock,
+        # Search queries depend on literal-aware plans (see ARCHITECTURE.md).
+        db_server_settings={"plan_cache_mode": "force_custom_plan"})
+    await runtime.open()
+    deps = CustomerDeps(runtime=runtime, settings=settings, rules=settings.rules())
+    runtime.add_service(ServiceBinding(
+        customer_service_pb2_grpc.add_CustomerServiceServicer_to_server,
+        CustomerServicer(deps), SERVICE_NAME))
+    await runtime.add_consumer(event_consumer.subscriptions(deps))
+    scheduler.start(runtime, deps)
+    return runtime, deps
+
+
+async def start(infra: InfraSettings, settings: CustomerSettings, *,
+                clock: Clock | None = None, port: int | None = None) -> ServiceRuntime:
+    """Build and serve; returns the runtime (its ``server.port`` is the bound port)."""
+    runtime, _ = await build(infra, settings, clock=clock)
+    await runtime.serve(settings.grpc_port if port is None else port)
+    return runtime

@@ -1,0 +1,69 @@
+"""Customer service settings (prefix ``CUSTOMER_``); defaults are DOMAIN.md's numbers."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from services.customer.domain.rules import (
+    YUAN,
+    AbcRules,
+    CustomerRules,
+    LeadRules,
+    PhoneRules,
+    VipRules,
+)
+
+
+class CustomerSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CUSTOMER_", extra="ignore", frozen=True)
+
+    grpc_port: int = Field(default=50051, ge=0, le=65535)
+    # Also the consumer (queue) name and the events' producer; tests make it unique.
+    service_name: str = "customer"
+    schema_name: str = "customer"
+    # DOMAIN 1.6: phone formats.
+    mobile_length: int = Field(default=11, ge=1)
+    landline_subscriber_min_digits: int = Field(default=7, ge=1)
+    landline_subscriber_max_digits: int = Field(default=8, ge=1)
+    postcode_length: int = Field(default=6, ge=1)
+    # DOMAIN 1.6: classes of leads that must be dispatched to a dealer.
+    dispatch_classes: frozenset[str] = frozenset({"A", "B"})
+    # DOMAIN 1.3: three default levels, configurable.
+    levels: tuple[str, ...] = ("important", "potential", "ordinary")
+    # Empty means any industry is accepted.
+    industries: tuple[str, ...] | None = None
+    # DOMAIN 1.7: ABC cut points (yuan, trailing window) and VIP thresholds (yuan).
+    abc_a_min_yuan: int = Field(default=1_000_000, ge=0)
+    abc_b_min_yuan: int = Field(default=200_000, ge=0)
+    abc_window_days: int = Field(default=365, ge=1)
+    vip_single_purchase_min_yuan: int = Field(default=10_000, ge=0)
+    vip_monthly_total_min_yuan: int = Field(default=20_000, ge=0)
+    # Contracts: number format "<prefix>-<year>-<seq>", and how often due dates are checked.
+    contract_number_prefix: str = "HT"
+    contract_check_interval: timedelta = timedelta(seconds=30)
+    # Collision search.
+    search_default_page_size: int = Field(default=20, ge=1, le=200)
+    search_candidate_cap: int = Field(default=2000, ge=50)
+    list_max_page_size: int = Field(default=200, ge=1)
+
+    def rules(self) -> CustomerRules:
+        defaults = CustomerRules()
+        return CustomerRules(
+            phones=PhoneRules(
+                mobile_length=self.mobile_length,
+                landline_subscriber_min_digits=self.landline_subscriber_min_digits,
+                landline_subscriber_max_digits=self.landline_subscriber_max_digits,
+                postcode_length=self.postcode_length,
+            ),
+            leads=LeadRules(dispatch_classes=self.dispatch_classes),
+            abc=AbcRules(a_min_fen=self.abc_a_min_yuan * YUAN,
+                         b_min_fen=self.abc_b_min_yuan * YUAN,
+                         window_days=self.abc_window_days),
+            vip=VipRules(single_purchase_min_fen=self.vip_single_purchase_min_yuan * YUAN,
+                         monthly_total_min_fen=self.vip_monthly_total_min_yuan * YUAN),
+            levels=self.levels,
+            industries=defaults.industries if self.industries is None else self.industries,
+        )

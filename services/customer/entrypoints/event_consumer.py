@@ -1,0 +1,60 @@
+"""Protection events keep the owner read model on ``customers`` current.
+
+Every protection event carries the claim's state after the change with its
+version; stale ones (older version of the current claim, or an older claim)
+change nothing. Ended claims put the customer back in the pool.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC
+from typing import Any
+
+from crm.common.v1.event_envelope_pb2 import EventEnvelope
+from crm.protection.events.v1 import events_pb2 as pe
+from crm.protection.v1 import protection_pb2
+from services.chassis.ids import is_uuid
+from services.chassis.inbox import Subscription
+from services.chassis.uow import UnitOfWork
+from services.customer.adapters.customer_repository import apply_claim_state
+from services.customer.service_layer.deps import CustomerDeps
+
+STAGES = {
+    protection_pb2.CLAIM_STAGE_PENDING_REVIEW: "pending_review",
+    protection_pb2.CLAIM_STAGE_REJECTED: "rejected",
+    protection_pb2.CLAIM_STAGE_POTENTIAL: "potential",
+    protection_pb2.CLAIM_STAGE_INTENTION: "intention",
+    protection_pb2.CLAIM_STAGE_FORMAL: "formal",
+    protection_pb2.CLAIM_STAGE_ENDED: "in_pool",
+}
+ENDING = (pe.ClaimReleased, pe.ClaimExpired)
+EVENTS: tuple[Any, ...] = (
+    pe.CustomerClaimed, pe.ClaimApproved, pe.ClaimRejected, pe.ClaimResubmitted,
+    pe.PromotionRequested, pe.ClaimPromoted, pe.PromotionRefused, pe.ExtensionRequested,
+    pe.ClaimExtended, pe.ExtensionRefused, pe.ClaimReleased, pe.ClaimExpiring,
+    pe.ClaimExpired, pe.ClaimTransferred, pe.CustomerBecameFormal,
+)
+
+
+async def on_claim_event(uow: UnitOfWork, envelope: EventEnvelope, event: Any) -> None:
+    claim: pe.ClaimState = event.claim
+    if not is_uuid(claim.customer_id) or not claim.claim_id:
+        return
+    formal = isinstance(event, pe.CustomerBecameFormal)
+    stage = "formal" if formal else STAGES.get(claim.stage, "")
+    if isinstance(event, ENDING) or not stage:
+        stage = "in_pool"
+    pooled = stage == "in_pool"
+    await apply_claim_state(
+        uow.conn, customer_id=claim.customer_id, claim_id=claim.claim_id,
+        claim_version=claim.version or envelope.aggregate_version,
+        owner_id=None if pooled else claim.owner_id or None,
+        owner_department=None if pooled else claim.owner_department or None,
+        stage=stage,
+        expires_at=claim.expires_at.ToDatetime(tzinfo=UTC)
+        if claim.HasField("expires_at") and not pooled and not formal else None,
+        formal=formal)
+
+
+def subscriptions(deps: CustomerDeps) -> list[Subscription]:
+    return [Subscription(message, on_claim_event) for message in EVENTS]

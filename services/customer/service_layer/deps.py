@@ -1,0 +1,35 @@
+"""What every customer handler needs: the runtime (pool, outbox, clock) and the rules."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from services.chassis.auth import Identity
+from services.chassis.clock import Clock
+from services.chassis.context import current_identity
+from services.chassis.errors import Unauthenticated
+from services.chassis.service_runtime import ServiceRuntime
+from services.chassis.uow import UnitOfWork
+from services.customer.config import CustomerSettings
+from services.customer.domain.rules import CustomerRules
+
+
+@dataclass
+class CustomerDeps:
+    runtime: ServiceRuntime
+    settings: CustomerSettings
+    rules: CustomerRules
+
+    @property
+    def clock(self) -> Clock:
+        return self.runtime.clock
+
+    def uow(self) -> UnitOfWork:
+        return self.runtime.uow()
+
+    @staticmethod
+    def caller() -> Identity:
+        identity = current_identity()
+        if identity is None:
+            raise Unauthenticated("no caller identity", reason="MISSING_TOKEN")
+        return identity
