@@ -1,0 +1,240 @@
+"""CustomerService RPCs for contracts, payments, deliveries and VIP nomination.
+
+Translate protobuf to the service layer and back; rules live in
+``service_layer/contracts.py``, ``service_layer/classification.py`` and
+``domain/contracts.py``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import grpc
+
+from crm.customer.v1 import contract_pb2 as cpb
+from crm.customer.v1 import customer_service_pb2 as rpc
+from services.chassis.idempotency import run_once
+from services.chassis.uow import UnitOfWork
+from services.customer.adapters.contract_repository import (
+    ContractRecord,
+    DeliveryRecord,
+    PaymentRecord,
+)
+from services.customer.domain.contracts import ContractStatus, Draft, LineInput, PaymentMethod
+from services.customer.entrypoints.customer_rpcs import customer_message
+from services.customer.entrypoints.translate import (
+    decode_page_token,
+    encode_page_token,
+    from_money,
+    optional_date,
+    require_page_size,
+    set_timestamp,
+    to_date,
+    to_money,
+)
+from services.customer.service_layer import contracts, customers
+from services.customer.service_layer.access import can_see_details
+from services.customer.service_layer.deps import CustomerDeps
+
+SERVICE = "/crm.customer.v1.CustomerService/"
+STATUS_TO_PB = {
+    ContractStatus.RESERVED: cpb.CONTRACT_STATUS_RESERVED,
+    ContractStatus.DRAFT: cpb.CONTRACT_STATUS_DRAFT,
+    ContractStatus.SIGNED: cpb.CONTRACT_STATUS_SIGNED,
+    ContractStatus.FULFILLED: cpb.CONTRACT_STATUS_FULFILLED,
+    ContractStatus.BREACHED: cpb.CONTRACT_STATUS_BREACHED,
+    ContractStatus.CANCELLED: cpb.CONTRACT_STATUS_CANCELLED,
+}
+STATUS_FROM_PB = {v: k for k, v in STATUS_TO_PB.items()}
+METHOD_TO_PB = {
+    PaymentMethod.DEPOSIT_AND_BALANCE: cpb.PAYMENT_METHOD_DEPOSIT_AND_BALANCE,
+    PaymentMethod.IN_FULL: cpb.PAYMENT_METHOD_IN_FULL,
+    PaymentMethod.LOAN: cpb.PAYMENT_METHOD_LOAN,
+}
+METHOD_FROM_PB = {v: k for k, v in METHOD_TO_PB.items()}
+
+
+def _method(value: str) -> cpb.PaymentMethod.ValueType:
+    if not value:
+        return cpb.PAYMENT_METHOD_UNSPECIFIED
+    return METHOD_TO_PB.get(PaymentMethod(value), cpb.PAYMENT_METHOD_UNSPECIFIED)
+
+
+def payment_message(p: PaymentRecord) -> cpb.Payment:
+    msg = cpb.Payment(id=p.id, contract_id=p.contract_id, method=_method(p.method),
+                      paid_on=to_date(p.paid_on), amount=to_money(p.amount_fen),
+                      handler=p.handler, account=p.account)
+    set_timestamp(msg.recorded_at, p.recorded_at)
+    return msg
+
+
+def delivery_message(d: DeliveryRecord) -> cpb.Delivery:
+    msg = cpb.Delivery(id=d.id, contract_id=d.contract_id, delivered_on=to_date(d.delivered_on),
+                       description=d.description, complete=d.complete)
+    set_timestamp(msg.recorded_at, d.recorded_at)
+    return msg
+
+
+def contract_message(c: ContractRecord) -> cpb.Contract:
+    msg = cpb.Contract(
+        id=c.id, number=c.number, customer_id=c.customer_id, contract_type=c.contract_type,
+        status=STATUS_TO_PB[c.status], signing_date=to_date(c.signing_date),
+        payment_method=_method(c.payment_method),
+        buyer=c.buyer,
+        lines=[cpb.ContractLine(product=ln.product, quantity=ln.quantity,
+                                unit_price=to_money(ln.unit_price_fen),
+                                amount=to_money(ln.amount_fen), premium=ln.premium)
+               for ln in c.lines],
+        extras_and_promises=c.extras_and_promises, main_terms=c.main_terms,
+        start_date=to_date(c.start_date), end_date=to_date(c.end_date), signatory=c.signatory,
+        amount=to_money(c.amount_fen), deposit=to_money(c.deposit_fen),
+        payment_due_date=to_date(c.payment_due_date),
+        delivery_due_date=to_date(c.delivery_due_date), paid=to_money(c.paid_fen),
+        delivered=c.delivered, payments=[payment_message(p) for p in c.payments],
+        deliveries=[delivery_message(d) for d in c.deliveries], created_by=c.created_by,
+        version=c.version)
+    set_timestamp(msg.created_at, c.created_at)
+    set_timestamp(msg.signed_at, c.signed_at)
+    set_timestamp(msg.closed_at, c.closed_at)
+    return msg
+
+
+def draft_of(i: rpc.ContractDraftInput) -> Draft:
+    return Draft(
+        contract_type=i.contract_type, signing_date=optional_date(i, "signing_date"),
+        payment_method=METHOD_FROM_PB.get(i.payment_method), buyer=i.buyer,
+        lines=tuple(LineInput(ln.product, ln.quantity,
+                              from_money(ln.unit_price, field=f"draft.lines[{n}].unit_price"),
+                              ln.premium) for n, ln in enumerate(i.lines)),
+        extras_and_promises=tuple(i.extras_and_promises), main_terms=i.main_terms,
+        start_date=optional_date(i, "start_date"), end_date=optional_date(i, "end_date"),
+        signatory=i.signatory,
+        deposit_fen=from_money(i.deposit, field="draft.deposit") if i.HasField("deposit") else 0,
+        payment_due_date=optional_date(i, "payment_due_date"),
+        delivery_due_date=optional_date(i, "delivery_due_date"))
+
+
+class ContractRpcs:
+    deps: CustomerDeps
+
+    async def ReserveContractNumber(self, request: rpc.ReserveContractNumberRequest,
+                                    context: grpc.aio.ServicerContext[Any, Any],
+                                    ) -> rpc.ReserveContractNumberResponse:
+        deps, caller = self.deps, self.deps.caller()
+
+        async def work(uow: UnitOfWork) -> rpc.ReserveContractNumberResponse:
+            contract = await contracts.reserve_number(
+                uow, caller, request.customer_id, prefix=deps.settings.contract_number_prefix,
+                utc_offset_hours=deps.rules.vip.utc_offset_hours)
+            return rpc.ReserveContractNumberResponse(contract=contract_message(contract))
+
+        return await run_once(deps.uow, method=SERVICE + "ReserveContractNumber",
+                              caller=caller.user_id, request_id=request.request_id,
+                              response_type=rpc.ReserveContractNumberResponse, work=work)
+
+    async def UpdateContractDraft(self, request: rpc.UpdateContractDraftRequest,
+                                  context: grpc.aio.ServicerContext[Any, Any],
+                                  ) -> rpc.UpdateContractDraftResponse:
+        deps, caller = self.deps, self.deps.caller()
+        draft = draft_of(request.draft)
+
+        async def work(uow: UnitOfWork) -> rpc.UpdateContractDraftResponse:
+            contract = await contracts.update_draft(
+                uow, caller, request.contract_id, draft,
+                expected_version=request.expected_version, rules=deps.rules)
+            return rpc.UpdateContractDraftResponse(contract=contract_message(contract))
+
+        return await run_once(deps.uow, method=SERVICE + "UpdateContractDraft",
+                              caller=caller.user_id, request_id=request.request_id,
+                              response_type=rpc.UpdateContractDraftResponse, work=work)
+
+    async def ConfirmContract(self, request: rpc.ConfirmContractRequest,
+                              context: grpc.aio.ServicerContext[Any, Any],
+                              ) -> rpc.ConfirmContractResponse:
+        deps, caller = self.deps, self.deps.caller()
+
+        async def work(uow: UnitOfWork) -> rpc.ConfirmContractResponse:
+            contract = await contracts.confirm(uow, caller, request.contract_id,
+                                               rules=deps.rules)
+            return rpc.ConfirmContractResponse(contract=contract_message(contract))
+
+        return await run_once(deps.uow, method=SERVICE + "ConfirmContract",
+                              caller=caller.user_id, request_id=request.request_id,
+                              response_type=rpc.ConfirmContractResponse, work=work)
+
+    async def GetContract(self, request: rpc.GetContractRequest,
+                          context: grpc.aio.ServicerContext[Any, Any],
+                          ) -> rpc.GetContractResponse:
+        caller = self.deps.caller()
+        async with self.deps.uow() as uow:
+            contract = await contracts.get_contract(uow, caller, request.contract_id)
+        return rpc.GetContractResponse(contract=contract_message(contract))
+
+    async def ListContracts(self, request: rpc.ListContractsRequest,
+                            context: grpc.aio.ServicerContext[Any, Any],
+                            ) -> rpc.ListContractsResponse:
+        caller = self.deps.caller()
+        limit = require_page_size(request.page_size, default=50,
+                                  maximum=self.deps.settings.list_max_page_size)
+        after = decode_page_token("contracts", request.page_token, arity=1)
+        async with self.deps.uow() as uow:
+            page = await contracts.list_contracts(
+                uow, caller, customer_id=request.customer_id,
+                status=STATUS_FROM_PB.get(request.status),
+                after_id=str(after[0]) if after else None, page_size=limit)
+        token = encode_page_token("contracts", [page.next_after]) if page.next_after else ""
+        return rpc.ListContractsResponse(contracts=[contract_message(c) for c in page.items],
+                                         next_page_token=token)
+
+    async def RecordPayment(self, request: rpc.RecordPaymentRequest,
+                            context: grpc.aio.ServicerContext[Any, Any],
+                            ) -> rpc.RecordPaymentResponse:
+        deps, caller = self.deps, self.deps.caller()
+        paid_on = optional_date(request, "paid_on")
+        amount = from_money(request.amount, field="amount")
+
+        async def work(uow: UnitOfWork) -> rpc.RecordPaymentResponse:
+            contract, payment = await contracts.record_payment(
+                uow, caller, request.contract_id, method=METHOD_FROM_PB.get(request.method),
+                paid_on=paid_on, amount_fen=amount, handler=request.handler,
+                account=request.account, rules=deps.rules)
+            return rpc.RecordPaymentResponse(contract=contract_message(contract),
+                                             payment=payment_message(payment))
+
+        return await run_once(deps.uow, method=SERVICE + "RecordPayment",
+                              caller=caller.user_id, request_id=request.request_id,
+                              response_type=rpc.RecordPaymentResponse, work=work)
+
+    async def RecordDelivery(self, request: rpc.RecordDeliveryRequest,
+                             context: grpc.aio.ServicerContext[Any, Any],
+                             ) -> rpc.RecordDeliveryResponse:
+        deps, caller = self.deps, self.deps.caller()
+        delivered_on = optional_date(request, "delivered_on")
+
+        async def work(uow: UnitOfWork) -> rpc.RecordDeliveryResponse:
+            contract, delivery = await contracts.record_delivery(
+                uow, caller, request.contract_id, delivered_on=delivered_on,
+                description=request.description, complete=request.complete, rules=deps.rules)
+            return rpc.RecordDeliveryResponse(contract=contract_message(contract),
+                                              delivery=delivery_message(delivery))
+
+        return await run_once(deps.uow, method=SERVICE + "RecordDelivery",
+                              caller=caller.user_id, request_id=request.request_id,
+                              response_type=rpc.RecordDeliveryResponse, work=work)
+
+    async def NominateVip(self, request: rpc.NominateVipRequest,
+                          context: grpc.aio.ServicerContext[Any, Any],
+                          ) -> rpc.NominateVipResponse:
+        deps, caller = self.deps, self.deps.caller()
+
+        async def work(uow: UnitOfWork) -> rpc.NominateVipResponse:
+            await contracts.nominate_vip(uow, caller, request.customer_id, request.vip,
+                                         reason=request.reason, rules=deps.rules)
+            found = await customers.load(uow.conn, request.customer_id)
+            visible = can_see_details(caller, found, deps.clock.now(), deps.rules.visibility)
+            return rpc.NominateVipResponse(customer=customer_message(found, deps,
+                                                                     visible=visible))
+
+        return await run_once(deps.uow, method=SERVICE + "NominateVip",
+                              caller=caller.user_id, request_id=request.request_id,
+                              response_type=rpc.NominateVipResponse, work=work)

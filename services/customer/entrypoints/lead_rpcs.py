@@ -1,0 +1,170 @@
+"""CustomerService RPCs for call-center leads and dealers.
+
+Translate protobuf to the service layer and back; rules live in
+``service_layer/leads.py`` and ``domain/leads.py``. There is no delete RPC:
+leads are never deleted (DOMAIN 1.6).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import grpc
+
+from crm.customer.v1 import customer_pb2 as pb
+from crm.customer.v1 import customer_service_pb2 as rpc
+from services.chassis.errors import FieldViolation, InvalidArgument
+from services.chassis.idempotency import run_once
+from services.chassis.uow import UnitOfWork
+from services.customer.adapters.lead_repository import DealerRecord, LeadRecord
+from services.customer.domain.leads import LeadDraft
+from services.customer.entrypoints.translate import (
+    decode_page_token,
+    encode_page_token,
+    require_page_size,
+    set_timestamp,
+)
+from services.customer.service_layer import leads
+from services.customer.service_layer.deps import CustomerDeps
+
+SERVICE = "/crm.customer.v1.CustomerService/"
+GENDER_FROM_PB = {pb.GENDER_MALE: "male", pb.GENDER_FEMALE: "female"}
+GENDER_TO_PB = {v: k for k, v in GENDER_FROM_PB.items()}
+STATUS_TO_PB = {"new": pb.LEAD_STATUS_NEW, "dispatched": pb.LEAD_STATUS_DISPATCHED}
+STATUS_FROM_PB = {v: k for k, v in STATUS_TO_PB.items()}
+# Domain field names that differ from the request's.
+_FIELD_NAMES = {"expected_purchase_time": "expected_purchase"}
+_TEXT_FIELDS = ("name", "province", "city", "product_of_interest", "expected_purchase", "mobile",
+                "landline", "address", "postcode", "email", "remarks", "lead_class")
+
+
+def lead_message(lead: LeadRecord) -> pb.Lead:
+    msg = pb.Lead(
+        id=lead.id, name=lead.name, gender=GENDER_TO_PB.get(lead.gender, pb.GENDER_UNSPECIFIED),
+        province=lead.province, city=lead.city, product_of_interest=lead.product_of_interest,
+        expected_purchase=lead.expected_purchase, mobile=lead.mobile or "",
+        landline=lead.landline or "", address=lead.address or "", postcode=lead.postcode or "",
+        email=lead.email or "", remarks=lead.remarks or "", lead_class=lead.lead_class or "",
+        created_by=lead.created_by,
+        status=STATUS_TO_PB.get(lead.status, pb.LEAD_STATUS_UNSPECIFIED),
+        dealer_id=lead.dealer_id or "", dispatched_by=lead.dispatched_by or "",
+        dispatch_required=lead.dispatch_required)
+    set_timestamp(msg.created_at, lead.created_at)
+    set_timestamp(msg.dispatched_at, lead.dispatched_at)
+    return msg
+
+
+def dealer_message(dealer: DealerRecord) -> pb.Dealer:
+    msg = pb.Dealer(id=dealer.id, name=dealer.name, region=dealer.region,
+                    contact_name=dealer.contact_name, contact_phone=dealer.contact_phone)
+    set_timestamp(msg.created_at, dealer.created_at)
+    return msg
+
+
+def lead_draft(i: rpc.LeadInput) -> LeadDraft:
+    """The form as typed; NUL characters (which no database text holds) are refused here."""
+    bad = [FieldViolation(f"lead.{name}", "contains a NUL character", "INVALID_TEXT")
+           for name in _TEXT_FIELDS if "\x00" in getattr(i, name)]
+    if bad:
+        raise InvalidArgument(bad)
+    return LeadDraft(
+        name=i.name, gender=GENDER_FROM_PB.get(i.gender, ""), province=i.province, city=i.city,
+        product_of_interest=i.product_of_interest, expected_purchase_time=i.expected_purchase,
+        mobile=i.mobile, landline=i.landline, address=i.address, postcode=i.postcode,
+        email=i.email, remarks=i.remarks, lead_class=i.lead_class)
+
+
+def _repath(exc: InvalidArgument) -> InvalidArgument:
+    """Name violations after the request's fields: ``lead.<field>``."""
+    if all(v.field.startswith("lead.") for v in exc.violations):
+        return exc
+    return InvalidArgument([
+        FieldViolation(f"lead.{_FIELD_NAMES.get(v.field, v.field)}", v.description, v.reason)
+        for v in exc.violations])
+
+
+class LeadRpcs:
+    deps: CustomerDeps
+
+    def _page(self, kind: str, token: str, size: int) -> tuple[str | None, int]:
+        limit = require_page_size(size, default=50, maximum=self.deps.settings.list_max_page_size)
+        after = decode_page_token(kind, token, arity=1)
+        return (str(after[0]) if after else None), limit
+
+    async def CreateLead(self, request: rpc.CreateLeadRequest,
+                         context: grpc.aio.ServicerContext[Any, Any]) -> rpc.CreateLeadResponse:
+        deps, caller = self.deps, self.deps.caller()
+        draft = lead_draft(request.lead)
+
+        async def work(uow: UnitOfWork) -> rpc.CreateLeadResponse:
+            try:
+                lead = await leads.create_lead(uow, caller, draft, deps.rules)
+            except InvalidArgument as exc:
+                raise _repath(exc) from None
+            return rpc.CreateLeadResponse(lead=lead_message(lead))
+
+        return await run_once(deps.uow, method=SERVICE + "CreateLead", caller=caller.user_id,
+                              request_id=request.request_id,
+                              response_type=rpc.CreateLeadResponse, work=work)
+
+    async def GetLead(self, request: rpc.GetLeadRequest,
+                      context: grpc.aio.ServicerContext[Any, Any]) -> rpc.GetLeadResponse:
+        caller = self.deps.caller()
+        async with self.deps.uow() as uow:
+            lead = await leads.get_lead(uow, caller, request.lead_id, self.deps.rules)
+        return rpc.GetLeadResponse(lead=lead_message(lead))
+
+    async def ListLeads(self, request: rpc.ListLeadsRequest,
+                        context: grpc.aio.ServicerContext[Any, Any]) -> rpc.ListLeadsResponse:
+        caller = self.deps.caller()
+        after, limit = self._page("leads", request.page_token, request.page_size)
+        async with self.deps.uow() as uow:
+            page = await leads.list_leads(
+                uow, caller, status=STATUS_FROM_PB.get(request.status),
+                awaiting_dispatch=request.awaiting_dispatch, after_id=after, page_size=limit,
+                rules=self.deps.rules)
+        token = encode_page_token("leads", [page.next_after]) if page.next_after else ""
+        return rpc.ListLeadsResponse(leads=[lead_message(x) for x in page.items],
+                                     next_page_token=token)
+
+    async def DispatchLead(self, request: rpc.DispatchLeadRequest,
+                           context: grpc.aio.ServicerContext[Any, Any],
+                           ) -> rpc.DispatchLeadResponse:
+        deps, caller = self.deps, self.deps.caller()
+
+        async def work(uow: UnitOfWork) -> rpc.DispatchLeadResponse:
+            lead = await leads.dispatch_lead(uow, caller, request.lead_id, request.dealer_id,
+                                             deps.rules)
+            return rpc.DispatchLeadResponse(lead=lead_message(lead))
+
+        return await run_once(deps.uow, method=SERVICE + "DispatchLead", caller=caller.user_id,
+                              request_id=request.request_id,
+                              response_type=rpc.DispatchLeadResponse, work=work)
+
+    async def CreateDealer(self, request: rpc.CreateDealerRequest,
+                           context: grpc.aio.ServicerContext[Any, Any],
+                           ) -> rpc.CreateDealerResponse:
+        deps, caller = self.deps, self.deps.caller()
+
+        async def work(uow: UnitOfWork) -> rpc.CreateDealerResponse:
+            dealer = await leads.create_dealer(
+                uow, caller, name=request.name, region=request.region,
+                contact_name=request.contact_name, contact_phone=request.contact_phone,
+                rules=deps.rules)
+            return rpc.CreateDealerResponse(dealer=dealer_message(dealer))
+
+        return await run_once(deps.uow, method=SERVICE + "CreateDealer", caller=caller.user_id,
+                              request_id=request.request_id,
+                              response_type=rpc.CreateDealerResponse, work=work)
+
+    async def ListDealers(self, request: rpc.ListDealersRequest,
+                          context: grpc.aio.ServicerContext[Any, Any],
+                          ) -> rpc.ListDealersResponse:
+        self.deps.caller()
+        after, limit = self._page("dealers", request.page_token, request.page_size)
+        async with self.deps.uow() as uow:
+            page = await leads.list_dealers(uow, region=request.region or None, after_id=after,
+                                            page_size=limit)
+        token = encode_page_token("dealers", [page.next_after]) if page.next_after else ""
+        return rpc.ListDealersResponse(dealers=[dealer_message(d) for d in page.items],
+                                       next_page_token=token)
