@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 import asyncpg
@@ -28,3 +29,25 @@ async def record_audit(
         json.dumps([{"field": f, "old": o, "new": n} for f, o, n in changes],
                    ensure_ascii=False),
     )
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    id: str
+    customer_id: str
+    actor_id: str
+    at: datetime
+    action: str
+    changes: list[dict[str, str]]
+
+
+async def list_audit(conn: asyncpg.Connection, customer_id: str, *, after_id: str | None,
+                     limit: int) -> list[AuditRecord]:
+    """Entries of one customer, oldest first (UUIDv7 ids), keyset after ``after_id``."""
+    rows = await conn.fetch(
+        "SELECT id::text AS id, customer_id::text AS customer_id, actor_id, at, action, "
+        "changes::text AS changes FROM customer_audit WHERE customer_id = $1::uuid "
+        "AND ($2::uuid IS NULL OR id > $2::uuid) ORDER BY id LIMIT $3",
+        customer_id, after_id, limit)
+    return [AuditRecord(r["id"], r["customer_id"], r["actor_id"], r["at"], r["action"],
+                        json.loads(r["changes"])) for r in rows]

@@ -9,6 +9,7 @@ from typing import Any
 import asyncpg
 
 from services.customer.domain.customers import ValidContact, ValidCustomer
+from services.customer.domain.normalize import bigrams
 
 # Fields of CustomerInput as stored (column name = input path).
 INPUT_FIELDS: tuple[str, ...] = (
@@ -75,15 +76,12 @@ async def next_code(conn: asyncpg.Connection, year: int) -> str:
 
 
 def _key_columns(c: ValidCustomer) -> dict[str, Any]:
-    from services.customer.domain.normalize import bigrams as _bigrams
-
     return {
         "name": c.name,
         "normalized_name": c.search.normalized,
         "name_bigrams": list(c.search.bigrams),
         "pinyin_initials": c.search.pinyin_initials,
-        "initials_bigrams": _bigrams(c.search.pinyin_initials) if c.search.pinyin_initials
-        else [],
+        "initials_bigrams": bigrams(c.search.pinyin_initials),
         "latin": c.search.latin,
         "legal_form": c.legal_form,
     }

@@ -133,7 +133,7 @@ def build_search(plan: SearchPlan, *, include_leads: bool, cap: int, limit: int,
                  after: list[Any] | None) -> tuple[str, list[Any]]:
     """The statement and its arguments for one page of matches."""
     a = _Args()
-    cap_arg = a(cap)
+    cap_arg = a(cap) if plan.name or plan.initials else "0"
     parts = [f"""
         SELECT 1 AS kind, c.id::text AS id, c.name, c.normalized_name AS norm, b.rank,
                b.m AS match, coalesce(c.region, '') AS region, c.industry,

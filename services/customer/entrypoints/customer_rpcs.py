@@ -14,7 +14,9 @@ from google.protobuf.message import Message
 
 from crm.customer.v1 import customer_pb2 as pb
 from crm.customer.v1 import customer_service_pb2 as rpc
+from services.chassis.errors import FieldViolation, InvalidArgument
 from services.chassis.idempotency import run_once
+from services.chassis.ids import is_uuid
 from services.chassis.uow import UnitOfWork
 from services.customer.adapters.customer_repository import (
     ContactRecord,
@@ -125,7 +127,14 @@ def _page(kind: str, token: str, size: int, deps: CustomerDeps,
           default: int = 50) -> tuple[str | None, int]:
     limit = require_page_size(size, default=default, maximum=deps.settings.list_max_page_size)
     after = decode_page_token(kind, token, arity=1)
+    if after and not is_uuid(str(after[0])):
+        raise _bad_token()
     return (str(after[0]) if after else None), limit
+
+
+def _bad_token() -> InvalidArgument:
+    return InvalidArgument([FieldViolation("page_token", "invalid page token",
+                                           "INVALID_PAGE_TOKEN")])
 
 
 def _next(kind: str, rows: list[Any], limit: int) -> str:
@@ -320,8 +329,14 @@ class CustomerRpcs:
         limit = require_page_size(request.page_size, default=50,
                                   maximum=deps.settings.list_max_page_size)
         token = decode_page_token("due", request.page_token, arity=2)
-        after: tuple[datetime, str] | None = (
-            (parse_iso(str(token[0])), str(token[1])) if token else None)
+        after: tuple[datetime, str] | None = None
+        if token:
+            try:
+                after = (parse_iso(str(token[0])), str(token[1]))
+            except ValueError:
+                raise _bad_token() from None
+            if not is_uuid(after[1]):
+                raise _bad_token()
         rows = await contacts.list_due(deps, deps.caller(), request.owner_id,
                                        optional_timestamp(request, "due_before"),
                                        after=after, limit=limit + 1)

@@ -15,8 +15,9 @@ from services.chassis.errors import Conflict, FieldViolation, InvalidArgument
 from services.chassis.events import OutgoingEvent
 from services.chassis.ids import is_uuid, new_id
 from services.chassis.uow import UnitOfWork
+from services.customer.adapters import audit
 from services.customer.adapters import customer_repository as repo
-from services.customer.adapters.audit import record_audit
+from services.customer.adapters.audit import AuditRecord, record_audit
 from services.customer.adapters.customer_repository import INPUT_FIELDS, CustomerRecord
 from services.customer.domain.customers import (
     CustomerDraft,
@@ -214,27 +215,12 @@ async def list_customers(deps: CustomerDeps, caller: Identity, flt: repo.Custome
                                          limit=limit)
 
 
-@dataclass(frozen=True)
-class AuditRecord:
-    id: str
-    customer_id: str
-    actor_id: str
-    at: datetime
-    action: str
-    changes: list[dict[str, str]]
-
-
 async def list_audit(deps: CustomerDeps, caller: Identity, customer_id: str, *,
                      after_id: str | None, limit: int) -> list[AuditRecord]:
     require_role(caller, PRIVILEGED, "reading the audit trail")  # before existence
-    import json
-
+    if after_id is not None and not is_uuid(after_id):
+        raise InvalidArgument([FieldViolation("page_token", "invalid page token",
+                                              "INVALID_PAGE_TOKEN")])
     async with deps.runtime.pool.acquire() as conn:
         await load(conn, customer_id)
-        rows = await conn.fetch(
-            "SELECT id::text AS id, customer_id::text AS customer_id, actor_id, at, action, "
-            "changes::text AS changes FROM customer_audit WHERE customer_id = $1::uuid "
-            "AND ($2::uuid IS NULL OR id > $2::uuid) ORDER BY id LIMIT $3",
-            customer_id, after_id, limit)
-    return [AuditRecord(r["id"], r["customer_id"], r["actor_id"], r["at"], r["action"],
-                        json.loads(r["changes"])) for r in rows]
+        return await audit.list_audit(conn, customer_id, after_id=after_id, limit=limit)

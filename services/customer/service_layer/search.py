@@ -61,6 +61,18 @@ def plan_for(keyword: str, deps: CustomerDeps) -> SearchPlan:
     return plan
 
 
+def _keyset(after: list[Any] | None) -> list[Any] | None:
+    """A page token's keyset (rank, length, name, kind, id) with checked types."""
+    if after is None:
+        return None
+    try:
+        rank, length, norm, kind, last_id = after
+        return [int(rank), int(length), str(norm), int(kind), str(last_id)]
+    except (TypeError, ValueError):
+        raise InvalidArgument([FieldViolation("page_token", "invalid page token",
+                                              "INVALID_PAGE_TOKEN")]) from None
+
+
 @dataclass(frozen=True)
 class Hit:
     row: SearchRow
@@ -77,7 +89,7 @@ async def search_collisions(deps: CustomerDeps, caller: Identity, keyword: str, 
         with_leads = include_leads and await search_queries.leads_table_exists(conn)
         rows = await search_queries.search(
             conn, plan, include_leads=with_leads, cap=deps.settings.search_candidate_cap,
-            limit=limit, after=after)
+            limit=limit, after=_keyset(after))
     now = deps.clock.now()
     privileged = is_privileged(caller)
     hits = []
