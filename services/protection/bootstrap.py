@@ -27,6 +27,16 @@ class Protection:
     scheduler: TimerScheduler
 
 
+def wire(runtime: ServiceRuntime, settings: ProtectionSettings) -> Protection:
+    """Deps, servicer and scheduler on an opened runtime (no broker work here)."""
+    deps = ProtectionDeps(runtime=runtime, settings=settings, policies=settings.policy_book(),
+                          calendar=settings.calendar())
+    runtime.add_service(ServiceBinding(
+        protection_service_pb2_grpc.add_ProtectionServiceServicer_to_server,
+        ProtectionServicer(deps), SERVICE_NAME))
+    return Protection(runtime, deps, TimerScheduler(deps))
+
+
 async def build(infra: InfraSettings, settings: ProtectionSettings, *,
                 clock: Clock | None = None, name: str = "protection",
                 run_scheduler: bool = True) -> Protection:
@@ -37,17 +47,13 @@ async def build(infra: InfraSettings, settings: ProtectionSettings, *,
     runtime = ServiceRuntime(infra, name=name, schema=settings.schema_name,
                              migrations=MIGRATIONS, clock=clock)
     await runtime.open()
-    deps = ProtectionDeps(runtime=runtime, settings=settings, policies=settings.policy_book(),
-                          calendar=settings.calendar())
-    runtime.add_service(ServiceBinding(
-        protection_service_pb2_grpc.add_ProtectionServiceServicer_to_server,
-        ProtectionServicer(deps), SERVICE_NAME))
-    await runtime.add_consumer(event_consumer.subscriptions(deps))
-    scheduler = TimerScheduler(deps)
+    service = wire(runtime, settings)
+    await runtime.add_consumer(event_consumer.subscriptions(service.deps))
     if run_scheduler:
-        runtime.add_worker("protection-timers", scheduler.step, batch=scheduler.batch,
+        runtime.add_worker("protection-timers", service.scheduler.step,
+                           batch=service.scheduler.batch,
                            interval=settings.timer_interval.total_seconds())
-    return Protection(runtime, deps, scheduler)
+    return service
 
 
 async def start(infra: InfraSettings, settings: ProtectionSettings, *,

@@ -145,7 +145,7 @@ class ClaimRepository:
         the locks (a fresh snapshot sees whatever the previous lock holder committed)."""
         row = await self.conn.fetchrow(
             "SELECT f.holding AS f_holding, f.pool AS f_pool, f.cooldown AS f_cooldown, l.* FROM "
-            "(SELECT (SELECT count(*) FROM claims WHERE owner_id = $1 "
+            "(SELECT (SELECT count(*) FROM claims WHERE owner_id = $1 AND stage <> 'ENDED' "
             "         AND stage = ANY($3::text[]) AND (deadline IS NULL OR deadline > $4)) "
             "         AS holding, "
             "        (SELECT claims FROM pool_claim_counts WHERE rep_id = $1 AND day = $5) "
