@@ -46,6 +46,7 @@ from services.customer.adapters.contract_repository import (
 )
 from services.customer.domain.contracts import (
     EDITABLE,
+    MAX_AMOUNT_FEN,
     SETTLING,
     ContractIncomplete,
     ContractNotEditable,
@@ -252,8 +253,8 @@ async def record_payment(uow: UnitOfWork, identity: Identity, contract_id: str, 
     bad: list[FieldViolation] = []
     if paid_on is None:
         bad.append(FieldViolation("paid_on", "is required", "REQUIRED"))
-    if amount_fen <= 0:
-        bad.append(FieldViolation("amount", "must be positive", "INVALID_AMOUNT"))
+    if not 0 < amount_fen <= MAX_AMOUNT_FEN:
+        bad.append(FieldViolation("amount", "must be positive and realistic", "INVALID_AMOUNT"))
     if not handler.strip():
         bad.append(FieldViolation("handler", "is required", "REQUIRED"))
     limit = rules.text.max_short_text
