@@ -172,6 +172,8 @@ def infra_settings(database_url: str, rabbit_url: str, rabbit_names: RabbitNames
         consumer_max_retries=3,
         shutdown_grace=timedelta(seconds=1),
         default_deadline=timedelta(seconds=5),
+        # Hundreds of throw-away queues per run: classic ones (see InfraSettings).
+        queue_type="classic",
     )
 
 

@@ -54,6 +54,7 @@ class EventConsumer:
         max_retries: int = 5,
         retry_delay: timedelta = timedelta(seconds=2),
         prefetch: int = 64,
+        queue_type: str = "quorum",
     ) -> None:
         self.name = name
         self._channel = channel
@@ -64,6 +65,7 @@ class EventConsumer:
         self._max_retries = max_retries
         self._retry_delay = retry_delay
         self._prefetch = prefetch
+        self._queue_type = queue_type
         self._queues: ConsumerQueues | None = None
         self._tag: str | None = None
 
@@ -71,7 +73,8 @@ class EventConsumer:
         await self._channel.set_qos(prefetch_count=self._prefetch)
         self._queues = await declare_consumer_queues(
             self._channel, exchange=self._exchange, queue=self._queue_name,
-            routing_keys=self._subs.keys(), retry_delay=self._retry_delay)
+            routing_keys=self._subs.keys(), retry_delay=self._retry_delay,
+            queue_type=self._queue_type)
         self._tag = await self._queues.main.consume(self._on_message)
 
     async def stop(self) -> None:

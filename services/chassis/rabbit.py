@@ -1,7 +1,8 @@
 """RabbitMQ topology: the ``crm.events`` topic exchange, per-consumer quorum queues.
 
 For a consumer queue ``Q`` bound to the event exchange ``E``:
-  * ``Q``        quorum queue, bound with each routing key the consumer handles;
+  * ``Q``        quorum queue (classic if configured), bound with each routing key
+                 the consumer handles;
                  a message that crashes the consumer repeatedly is dead-lettered
                  by the broker after ``x-delivery-limit`` redeliveries.
   * ``Q.retry``  quorum queue with a TTL; expired messages return to ``Q``.
@@ -14,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractQueue, AbstractRobustConnection
@@ -48,26 +50,31 @@ async def declare_consumer_queues(
     routing_keys: Iterable[str],
     retry_delay: timedelta,
     delivery_limit: int = 20,
+    queue_type: str = "quorum",
 ) -> ConsumerQueues:
+    quorum = queue_type == "quorum"
     dlx = await channel.declare_exchange(dlx_name(exchange.name), aio_pika.ExchangeType.DIRECT,
                                          durable=True)
-    main = await channel.declare_queue(queue, durable=True, arguments={
-        "x-queue-type": "quorum",
+    main_args: dict[str, Any] = {
+        "x-queue-type": queue_type,
         "x-dead-letter-exchange": dlx.name,
         "x-dead-letter-routing-key": queue,
-        "x-delivery-limit": delivery_limit,
-    })
+    }
+    if quorum:
+        main_args["x-delivery-limit"] = delivery_limit
+    main = await channel.declare_queue(queue, durable=True, arguments=main_args)
     for key in routing_keys:
         await main.bind(exchange, routing_key=key)
-    await channel.declare_queue(f"{queue}.retry", durable=True, arguments={
-        "x-queue-type": "quorum",
+    retry_args: dict[str, Any] = {
+        "x-queue-type": queue_type,
         "x-message-ttl": int(retry_delay.total_seconds() * 1000),
         "x-dead-letter-exchange": "",
         "x-dead-letter-routing-key": queue,
-        "x-dead-letter-strategy": "at-least-once",
-        "x-overflow": "reject-publish",
-    })
+    }
+    if quorum:
+        retry_args |= {"x-dead-letter-strategy": "at-least-once", "x-overflow": "reject-publish"}
+    await channel.declare_queue(f"{queue}.retry", durable=True, arguments=retry_args)
     dlq = await channel.declare_queue(f"{queue}.dlq", durable=True,
-                                      arguments={"x-queue-type": "quorum"})
+                                      arguments={"x-queue-type": queue_type})
     await dlq.bind(dlx, routing_key=queue)
     return ConsumerQueues(main, f"{queue}.retry", dlx, queue)

@@ -105,7 +105,8 @@ class ServiceRuntime:
             self.name, channel=channel, exchange=self.exchange,
             queue=self.infra.queue_name(self.name), subscriptions=subscriptions,
             uow_factory=uow_factory or self.uow, max_retries=self.infra.consumer_max_retries,
-            retry_delay=self.infra.consumer_retry_delay, prefetch=self.infra.consumer_prefetch)
+            retry_delay=self.infra.consumer_retry_delay, prefetch=self.infra.consumer_prefetch,
+            queue_type=self.infra.queue_type)
         await consumer.start()
         self._consumers.append(consumer)
         return consumer

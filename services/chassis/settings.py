@@ -25,6 +25,10 @@ class InfraSettings(BaseSettings):
     rabbit_url: str = "amqp://guest:guest@127.0.0.1:5672/"
     # Topology names; tests give each run its own exchange and queue prefix.
     exchange: str = "crm.events"
+    # Quorum queues (replicated, the production choice) or classic ones: a test
+    # run declares hundreds of short-lived queues, and that many quorum queues
+    # (one Raft group each) overwhelm a small single-node broker.
+    queue_type: Literal["quorum", "classic"] = "quorum"
     queue_prefix: str = ""
     region: str = "cn-east"
     log_format: Literal["json", "console"] = "console"

@@ -120,6 +120,10 @@ def optional_text(
     text = clean_text(raw)
     if not text:
         return None
+    # Control characters (NUL above all, which PostgreSQL cannot store) are
+    # never part of a legitimate name, address or note.
+    if any(unicodedata.category(ch) == "Cc" for ch in text):
+        raise invalid_field(field, "contains control characters", Reason.INVALID_TEXT)
     if len(text) > max_length:
         raise invalid_field(field, f"must be at most {max_length} characters", Reason.TOO_LONG)
     return text

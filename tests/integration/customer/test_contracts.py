@@ -163,6 +163,8 @@ async def test_lifecycle_signed_paid_delivered_fulfilled(customer_service: Custo
     assert len(delivered.payments) == 2 and len(delivered.deliveries) == 1
     [done] = await collector.wait_for(lambda x: x.routing_key == EVENTS + "ContractFulfilled")
     assert done.aggregate_id == reserved.id
+    # Events of one commit are published concurrently: their order is not fixed.
+    await collector.wait_for(lambda x: x.routing_key == EVENTS + "DeliveryRecorded")
     kinds = {x.routing_key for x in collector.messages}
     assert {EVENTS + "PaymentRecorded", EVENTS + "DeliveryRecorded"} <= kinds
     listed = await svc.stub.ListContracts(rpc.ListContractsRequest(

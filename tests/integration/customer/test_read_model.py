@@ -75,14 +75,14 @@ async def test_claim_lifecycle_and_stale_events(customer_service: CustomerServic
         customer=customer_input("读模型测试有限公司")), metadata=svc.rep("u-reg"))).customer
     cid, claim = created.id, new_id()
     await publish(pe.CustomerClaimed(claim=state(
-        cid, claim, 1, PS.PENDING_REVIEW)))
+        cid, claim, 1, PS.CLAIM_STAGE_PENDING_REVIEW)))
     got = await wait_for_stage(svc, cid, pb.OWNERSHIP_STAGE_PENDING_REVIEW, "u-owner")
     assert got.ownership.claim_id == claim and got.ownership.owner_department == "d-1"
-    await publish(pe.ClaimApproved(claim=state(cid, claim, 3, PS.POTENTIAL)))
+    await publish(pe.ClaimApproved(claim=state(cid, claim, 3, PS.CLAIM_STAGE_POTENTIAL)))
     await wait_for_stage(svc, cid, pb.OWNERSHIP_STAGE_POTENTIAL, "u-owner")
     # version 2 arrives late: ignored
-    await publish(pe.ClaimRejected(claim=state(cid, claim, 2, PS.REJECTED)))
-    await publish(pe.ClaimPromoted(claim=state(cid, claim, 4, PS.INTENTION)))
+    await publish(pe.ClaimRejected(claim=state(cid, claim, 2, PS.CLAIM_STAGE_REJECTED)))
+    await publish(pe.ClaimPromoted(claim=state(cid, claim, 4, PS.CLAIM_STAGE_INTENTION)))
     got = await wait_for_stage(svc, cid, pb.OWNERSHIP_STAGE_INTENTION, "u-owner")
     # the owner now sees contact details, the registering rep no longer does
     mine = (await svc.stub.GetCustomer(rpc.GetCustomerRequest(customer_id=cid),
@@ -92,16 +92,16 @@ async def test_claim_lifecycle_and_stale_events(customer_service: CustomerServic
                                          metadata=svc.rep("u-reg"))).customer
     assert theirs.contact_details_masked
     # released -> pool; then a newer claim by someone else replaces it
-    await publish(pe.ClaimReleased(claim=state(cid, claim, 5, PS.ENDED)))
+    await publish(pe.ClaimReleased(claim=state(cid, claim, 5, PS.CLAIM_STAGE_ENDED)))
     await wait_for_stage(svc, cid, pb.OWNERSHIP_STAGE_IN_POOL)
     second = new_id()
-    await publish(pe.CustomerClaimed(claim=state(cid, second, 1, PS.POTENTIAL,
+    await publish(pe.CustomerClaimed(claim=state(cid, second, 1, PS.CLAIM_STAGE_POTENTIAL,
                                                  owner="u-next")))
     await wait_for_stage(svc, cid, pb.OWNERSHIP_STAGE_POTENTIAL, "u-next")
     # an event of the old claim is stale now
-    await publish(pe.ClaimExtended(claim=state(cid, claim, 6, PS.POTENTIAL)))
+    await publish(pe.ClaimExtended(claim=state(cid, claim, 6, PS.CLAIM_STAGE_POTENTIAL)))
     await publish(pe.CustomerBecameFormal(claim=state(cid, second, 2,
-                                                      PS.FORMAL,
+                                                      PS.CLAIM_STAGE_FORMAL,
                                                       owner="u-next", expires_in=None)))
     got = await wait_for_stage(svc, cid, pb.OWNERSHIP_STAGE_FORMAL, "u-next")
     assert got.formal and not got.ownership.HasField("expires_at")
@@ -113,7 +113,7 @@ async def test_claim_past_expiry_shows_in_pool(customer_service: CustomerService
     created = (await svc.stub.CreateCustomer(rpc.CreateCustomerRequest(
         customer=customer_input("过期测试有限公司")), metadata=svc.rep())).customer
     await publish(pe.CustomerClaimed(claim=state(created.id, new_id(), 1,
-                                                 PS.POTENTIAL,
+                                                 PS.CLAIM_STAGE_POTENTIAL,
                                                  expires_in=timedelta(hours=1))))
     await wait_for_stage(svc, created.id, pb.OWNERSHIP_STAGE_POTENTIAL, "u-owner")
     svc.clock.advance(timedelta(hours=2))
