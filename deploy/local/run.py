@@ -71,6 +71,8 @@ async def main() -> int:
         print("no services found", file=sys.stderr)
         return 1
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    # Children import `services` and the generated `crm` from the repository.
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     env.setdefault("CRM_LOG_FORMAT", "console")
     for p in procs:
         env[f"{p.name.upper()}_GRPC_PORT"] = str(p.port)
