@@ -11,6 +11,7 @@ the duplicates. A rolled-back transaction leaves no row, so nothing is sent.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import Sequence
 from datetime import datetime
@@ -75,9 +76,11 @@ class OutboxRelay:
         await self._worker.stop()
         if self._listener is not None:
             listener, self._listener = self._listener, None
-            try:
+            # At shutdown the pool may already have reclaimed or closed the
+            # connection; there is nothing left to undo then.
+            with contextlib.suppress(asyncpg.InterfaceError):
                 await listener.remove_listener(self._channel, self._on_notify)
-            finally:
+            with contextlib.suppress(asyncpg.InterfaceError):
                 await self._pool.release(listener)
 
     def wake(self) -> None:
