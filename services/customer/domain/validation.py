@@ -82,6 +82,12 @@ class Violations:
         for v in exc.violations:
             self._items.append(FieldViolation(f"{prefix}.{v.field}", v.description, v.reason))
 
+    def check_text(self, field: str, value: str, max_length: int) -> None:
+        """Record what is wrong with free text kept as given (see ``text_violation``)."""
+        problem = text_violation(value, field=field, max_length=max_length)
+        if problem is not None:
+            self._items.append(problem)
+
     def raise_if_any(self) -> None:
         if self._items:
             raise InvalidArgument(list(self._items))
@@ -120,13 +126,24 @@ def optional_text(
     text = clean_text(raw)
     if not text:
         return None
-    # Control characters (NUL above all, which PostgreSQL cannot store) are
-    # never part of a legitimate name, address or note.
-    if any(unicodedata.category(ch) == "Cc" for ch in text):
-        raise invalid_field(field, "contains control characters", Reason.INVALID_TEXT)
-    if len(text) > max_length:
-        raise invalid_field(field, f"must be at most {max_length} characters", Reason.TOO_LONG)
+    problem = text_violation(text, field=field, max_length=max_length)
+    if problem is not None:
+        raise InvalidArgument([problem])
     return text
+
+
+def text_violation(value: str, *, field: str, max_length: int) -> FieldViolation | None:
+    """Length and control characters of free text, without normalising it.
+
+    Control characters (NUL above all, which PostgreSQL cannot store) are never
+    part of a legitimate name, address or note; line breaks and tabs are.
+    """
+    if any(unicodedata.category(ch) == "Cc" and ch not in "\t\n\r" for ch in value):
+        return FieldViolation(field, "contains control characters", Reason.INVALID_TEXT)
+    if len(value) > max_length:
+        return FieldViolation(field, f"must be at most {max_length} characters",
+                              Reason.TOO_LONG)
+    return None
 
 
 def required_text(

@@ -66,6 +66,7 @@ from services.customer.domain.roles import (
     MANAGER,
 )
 from services.customer.domain.rules import CustomerRules
+from services.customer.domain.validation import Violations, text_violation
 from services.customer.service_layer.classification import reclassify
 
 MANAGERS = frozenset({MANAGER, ADMIN})
@@ -257,11 +258,10 @@ async def record_payment(uow: UnitOfWork, identity: Identity, contract_id: str, 
         bad.append(FieldViolation("amount", "must be positive and realistic", "INVALID_AMOUNT"))
     if not handler.strip():
         bad.append(FieldViolation("handler", "is required", "REQUIRED"))
-    limit = rules.text.max_short_text
+    text = Violations()
     for name, value in (("handler", handler), ("account", account)):
-        if len(value) > limit or "\x00" in value:
-            bad.append(FieldViolation(name, f"at most {limit} printable characters",
-                                      "INVALID_TEXT"))
+        text.check_text(name, value, rules.text.max_short_text)
+    bad.extend(text.items)
     if bad:
         raise InvalidArgument(bad)
     assert paid_on is not None
@@ -290,8 +290,10 @@ async def record_delivery(uow: UnitOfWork, identity: Identity, contract_id: str,
     bad: list[FieldViolation] = []
     if delivered_on is None:
         bad.append(FieldViolation("delivered_on", "is required", "REQUIRED"))
-    if len(description) > rules.text.max_long_text or "\x00" in description:
-        bad.append(FieldViolation("description", "too long or not printable", "INVALID_TEXT"))
+    problem = text_violation(description, field="description",
+                             max_length=rules.text.max_long_text)
+    if problem is not None:
+        bad.append(problem)
     if bad:
         raise InvalidArgument(bad)
     assert delivered_on is not None
@@ -360,7 +362,7 @@ async def nominate_vip(uow: UnitOfWork, identity: Identity, customer_id: str, vi
                                      _check_id("customer_id", customer_id))
     if not exists:
         raise CustomerNotFound(customer_id)
-    if "\x00" in reason or len(reason) > rules.text.max_long_text:
-        raise InvalidArgument([FieldViolation("reason", "too long or not printable",
-                                              "INVALID_TEXT")])
+    problem = text_violation(reason, field="reason", max_length=rules.text.max_long_text)
+    if problem is not None:
+        raise InvalidArgument([problem])
     await reclassify(uow, customer_id, rules, actor_id=identity.user_id, nominated=vip)

@@ -32,10 +32,12 @@ from services.customer.domain.errors import (
     LeadNotDispatchable,
     LeadNotFound,
     LeadNotVisible,
+    Reason,
 )
 from services.customer.domain.leads import LeadDraft, can_see_lead, validate_lead
 from services.customer.domain.roles import ADMIN, CALL_CENTER_AGENT, DEALER, MANAGER
 from services.customer.domain.rules import CustomerRules
+from services.customer.domain.validation import Violations
 
 LEAD_WRITERS = frozenset({CALL_CENTER_AGENT, MANAGER, ADMIN})
 DEALER_ADMINS = frozenset({MANAGER, ADMIN})
@@ -149,17 +151,13 @@ async def create_dealer(uow: UnitOfWork, identity: Identity, *, name: str, regio
                         rules: CustomerRules) -> DealerRecord:
     _require_role(identity, DEALER_ADMINS, "registering a dealer")
     limit = rules.text.max_short_text
-    bad: list[FieldViolation] = []
+    bad = Violations()
     if not name.strip():
-        bad.append(FieldViolation("name", "is required", "REQUIRED"))
+        bad.add("name", "is required", Reason.REQUIRED)
     for field, value in (("name", name), ("region", region), ("contact_name", contact_name),
                          ("contact_phone", contact_phone)):
-        if len(value) > limit:
-            bad.append(FieldViolation(field, f"at most {limit} characters", "TOO_LONG"))
-        if "\x00" in value:
-            bad.append(FieldViolation(field, "contains a NUL character", "INVALID_TEXT"))
-    if bad:
-        raise InvalidArgument(bad)
+        bad.check_text(field, value, limit)
+    bad.raise_if_any()
     return await repo.insert_dealer(uow.conn, new_id(), name=name.strip(),
                                     region=region.strip(), contact_name=contact_name.strip(),
                                     contact_phone=contact_phone.strip(),
