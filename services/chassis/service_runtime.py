@@ -8,6 +8,7 @@ workers, and ``serve`` runs it until SIGTERM.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -128,20 +129,36 @@ class ServiceRuntime:
         return await self.server.start()
 
     async def close(self) -> None:
-        """Stop taking calls (health NOT_SERVING first), drain, then release everything."""
+        """Stop taking calls (health NOT_SERVING first), drain, then release everything.
+
+        Every step is bounded: a broker or database that stops answering must
+        not keep the process from exiting. What overran is logged and skipped.
+        """
+        grace = self.infra.shutdown_grace.total_seconds()
         if self.server is not None:
-            await self.server.stop(self.infra.shutdown_grace.total_seconds(),
-                                   self.infra.shutdown_drain.total_seconds())
+            await self._bounded("grpc", self.server.stop(
+                grace, self.infra.shutdown_drain.total_seconds()), grace + 5)
         for consumer in self._consumers:
-            await consumer.stop()
+            await self._bounded("consumer", consumer.stop(), grace)
         for worker in self._workers:
-            await worker.stop()
+            await self._bounded(f"worker {worker.name}", worker.stop(), grace)
         if self.relay is not None:
-            await self.relay.stop()
+            await self._bounded("outbox relay", self.relay.stop(), grace)
         if self._conn is not None:
-            await self._conn.close()
-        if self._pool is not None:
-            await self._pool.close()
+            await self._bounded("broker connection", self._conn.close(), grace)
+        if self._pool is not None and not await self._bounded(
+                "database pool", self._pool.close(), grace):
+            self._pool.terminate()
         log.info("service_stopped", service=self.name)
+
+    @staticmethod
+    async def _bounded(step: str, action: Awaitable[object], limit: float) -> bool:
+        """Await ``action`` for at most ``limit`` seconds; False (and a warning) if it overran."""
+        try:
+            await asyncio.wait_for(action, timeout=limit)
+        except TimeoutError:
+            log.warning("shutdown_step_overran", step=step, seconds=limit)
+            return False
+        return True
 
 
