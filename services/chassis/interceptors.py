@@ -15,7 +15,7 @@ import grpc
 import structlog
 from grpc_status import rpc_status
 
-from services.chassis.auth import parse_bearer, verify_token
+from services.chassis.auth import TokenVerifier, parse_bearer
 from services.chassis.context import correlation_id_var, identity_var
 from services.chassis.error_status import internal_status, status_for
 from services.chassis.errors import Conflict, DomainError, Unauthenticated
@@ -31,8 +31,7 @@ PUBLIC_PREFIXES = ("/grpc.health.v1.", "/grpc.reflection.")
 
 class ServiceInterceptor(grpc.aio.ServerInterceptor):
     def __init__(self, *, auth_secret: str, auth_issuer: str, error_domain: str) -> None:
-        self._secret = auth_secret
-        self._issuer = auth_issuer
+        self._verify = TokenVerifier(auth_secret, issuer=auth_issuer)
         self._domain = error_domain
 
     async def intercept_service(
@@ -64,7 +63,7 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
         auth = metadata.get("authorization")
         if not auth:
             raise Unauthenticated("missing authorization metadata", reason="MISSING_TOKEN")
-        identity = verify_token(parse_bearer(str(auth)), self._secret, issuer=self._issuer)
+        identity = self._verify(parse_bearer(str(auth)))
         identity_var.set(identity)
         structlog.contextvars.bind_contextvars(user_id=identity.user_id)
         return cid

@@ -1,7 +1,11 @@
 """Transactional outbox: events are rows written with the change, published after.
 
-``Outbox.write`` runs inside the business transaction and NOTIFYs the relays
-(delivered only on commit). ``OutboxRelay`` takes a batch with
+``Outbox.write`` runs inside the business transaction as one statement; the
+unit of work wakes its process's relay after the commit, and every relay also
+sweeps on an interval, which covers rows another process wrote (no per-commit
+``NOTIFY``: it takes a cluster-wide lock at commit and serialises writers).
+A service that folds its events into its own bulk statement uses
+``outbox_insert`` and ``outbox_columns``. ``OutboxRelay`` takes a batch with
 ``FOR UPDATE SKIP LOCKED`` (so several replicas share the table), publishes it
 with publisher confirms all in flight at once, then deletes the rows. A crash
 between publishing and deleting re-sends the batch: consumers' inboxes absorb
@@ -11,7 +15,6 @@ the duplicates. A rolled-back transaction leaves no row, so nothing is sent.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 from collections.abc import Sequence
 from datetime import datetime
@@ -27,25 +30,29 @@ from services.chassis.worker import LoopWorker
 log = get_logger(__name__)
 
 
-def notify_channel(schema: str) -> str:
-    return f"crm_outbox_{schema}"
+def outbox_insert(first_param: int) -> str:
+    """``INSERT`` of the rows given as four arrays from ``$first_param`` on
+    (``outbox_columns``); usable alone or as one CTE of a bigger statement."""
+    n = first_param
+    return ("INSERT INTO outbox (event_id, routing_key, body, headers) SELECT * FROM "
+            f"unnest(${n}::uuid[], ${n + 1}::text[], ${n + 2}::bytea[], ${n + 3}::jsonb[])")
+
+
+def outbox_columns(events: Sequence[EncodedEvent]) -> list[list[Any]]:
+    """The four parameter arrays of ``outbox_insert``."""
+    return [[e.event_id for e in events], [e.routing_key for e in events],
+            [e.body for e in events], [json.dumps(e.headers) for e in events]]
+
+
+_INSERT = outbox_insert(1)
 
 
 class Outbox:
     """Writes encoded events in the caller's transaction."""
 
-    def __init__(self, schema: str) -> None:
-        self.channel = notify_channel(schema)
-
     async def write(self, conn: asyncpg.Connection, events: Sequence[EncodedEvent]) -> None:
-        if not events:
-            return
-        await conn.executemany(
-            "INSERT INTO outbox (event_id, routing_key, body, headers) "
-            "VALUES ($1::uuid, $2, $3, $4::jsonb)",
-            [(e.event_id, e.routing_key, e.body, json.dumps(e.headers)) for e in events],
-        )
-        await conn.execute("SELECT pg_notify($1, '')", self.channel)
+        if events:
+            await conn.execute(_INSERT, *outbox_columns(events))
 
 
 class OutboxRelay:
@@ -62,38 +69,18 @@ class OutboxRelay:
     ) -> None:
         self._pool = pool
         self._exchange = exchange
-        self._channel = notify_channel(schema)
         self._batch = batch
-        self._listener: asyncpg.Connection | None = None
         self._worker = LoopWorker(f"outbox-relay-{schema}", self.publish_batch,
                                   batch=batch, interval=sweep_interval)
 
     async def start(self) -> None:
-        await self._listen()
         self._worker.start()
 
     async def stop(self) -> None:
         await self._worker.stop()
-        if self._listener is not None:
-            listener, self._listener = self._listener, None
-            # At shutdown the pool may already have reclaimed or closed the
-            # connection; there is nothing left to undo then.
-            with contextlib.suppress(asyncpg.InterfaceError):
-                await listener.remove_listener(self._channel, self._on_notify)
-            with contextlib.suppress(asyncpg.InterfaceError):
-                await self._pool.release(listener)
 
     def wake(self) -> None:
         """Publish now (called in-process right after a commit)."""
-        self._worker.wake()
-
-    async def _listen(self) -> None:
-        # A held connection is the only way to LISTEN; if it is lost, the
-        # periodic sweep still publishes everything, just later.
-        self._listener = await self._pool.acquire()
-        await self._listener.add_listener(self._channel, self._on_notify)
-
-    def _on_notify(self, *_args: Any) -> None:
         self._worker.wake()
 
     async def publish_batch(self) -> int:

@@ -48,7 +48,7 @@ class ServiceRuntime:
         self.migrations = migrations
         self.clock: Clock = clock or SystemClock()
         self._db_settings = db_server_settings or {}
-        self.outbox = Outbox(schema)
+        self.outbox = Outbox()
         self._pool: asyncpg.Pool | None = None
         self._conn: AbstractRobustConnection | None = None
         self._publish_channel: AbstractChannel | None = None

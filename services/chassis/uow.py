@@ -2,12 +2,14 @@
 
 Events added during the unit are encoded and written to the outbox in the
 same transaction at ``commit()``; the relay is woken once the commit is done.
+A unit that writes its events itself, folded into its own bulk statement or
+COPY, takes them from ``encode`` (same envelope) and the relay is woken too.
 Leaving the block without ``commit()`` rolls everything back, events included.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import Self
 
@@ -39,6 +41,7 @@ class UnitOfWork:
         self._conn: asyncpg.Connection | None = None
         self._tx: asyncpg.transaction.Transaction | None = None
         self._events: list[OutgoingEvent] = []
+        self._wrote_outbox = False
         self.committed = False
 
     @property
@@ -57,6 +60,7 @@ class UnitOfWork:
             self._conn = None
             raise
         self._events = []
+        self._wrote_outbox = False
         self.committed = False
         return self
 
@@ -66,18 +70,21 @@ class UnitOfWork:
     def add_events(self, events: list[OutgoingEvent]) -> None:
         self._events.extend(events)
 
-    async def commit(self) -> None:
-        assert self._tx is not None
+    def encode(self, events: Sequence[OutgoingEvent]) -> list[EncodedEvent]:
+        """Envelope ``events`` for the caller to write to the outbox itself, in this
+        transaction; the relay is woken after the commit as for ``add_events``."""
         identity = current_identity()
         now = self.clock.now()
         correlation_id = current_correlation_id()
-        encoded: list[EncodedEvent] = [
-            encode(e, producer=self._producer, occurred_at=now,
-                   correlation_id=correlation_id,
-                   actor_id=identity.user_id if identity else "system")
-            for e in self._events
-        ]
-        await self._outbox.write(self.conn, encoded)
+        actor_id = identity.user_id if identity else "system"
+        self._wrote_outbox = self._wrote_outbox or bool(events)
+        return [encode(e, producer=self._producer, occurred_at=now,
+                       correlation_id=correlation_id, actor_id=actor_id) for e in events]
+
+    async def commit(self) -> None:
+        assert self._tx is not None
+        if self._events:
+            await self._outbox.write(self.conn, self.encode(self._events))
         await self._tx.commit()
         self.committed = True
 
@@ -95,5 +102,5 @@ class UnitOfWork:
         finally:
             if conn is not None:
                 await self._pool.release(conn)
-        if self.committed and self._events and self._on_commit is not None:
+        if self.committed and self._wrote_outbox and self._on_commit is not None:
             self._on_commit()

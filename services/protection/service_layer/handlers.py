@@ -67,9 +67,8 @@ async def claim_customer(uow: UnitOfWork, deps: ProtectionDeps, actor: Actor,
     changed: list[Claim] = []
     if previous is not None and previous.settle(now):
         changed.append(previous)  # the ClaimExpired nobody has fired yet
-    if claim.from_pool:
-        await repo.count_pool_claim(actor.user_id, day)
-    await record(uow, deps, changed, new=[claim])
+    await record(uow, deps, changed, new=[claim],
+                 pool_claims=[(actor.user_id, day)] if claim.from_pool else ())
     return claim
 
 
@@ -121,9 +120,10 @@ async def change_claim(uow: UnitOfWork, deps: ProtectionDeps, actor: Actor,
                 "OUT_OF_RANGE")])
         policy = replace(policy, extension_duration=extension_length)
     apply(claim, actor, command, deps.now(), policy, deps.calendar)
+    cooldowns = []
     if isinstance(command, cmd.ReleaseCustomer) and claim.cooldown_until is not None:
-        await repo.set_cooldown(claim.owner_id, claim.customer_id, claim.cooldown_until)
-    await record(uow, deps, [claim])
+        cooldowns.append((claim.owner_id, claim.customer_id, claim.cooldown_until))
+    await record(uow, deps, [claim], cooldowns=cooldowns)
     return claim
 
 

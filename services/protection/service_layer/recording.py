@@ -1,47 +1,64 @@
 """Persist what a unit of work did to claims: rows, timers, history, integration events.
 
-All in the unit's transaction, so a change and its events commit together.
+All in the unit's transaction and, but for very large batches, in one
+statement, so a change and its events commit together in one round trip.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from datetime import date, datetime
 
-from services.chassis.context import current_correlation_id
-from services.chassis.events import encode
+from services.chassis.events import EncodedEvent, OutgoingEvent
 from services.chassis.uow import UnitOfWork
 from services.protection.adapters.event_codec import history_line, outgoing
-from services.protection.adapters.repository import ClaimRepository
+from services.protection.adapters.repository import ClaimRepository, ClaimWrites
 from services.protection.domain.events import Event
 from services.protection.domain.model import Claim
+from services.protection.domain.policy import Policy
 from services.protection.service_layer.deps import ProtectionDeps
 
-# Above this many events a batch goes to the outbox by COPY instead of INSERTs.
+# Above this many events a batch goes to the outbox by COPY (the scheduler's
+# batches of thousands); below, the events ride in the write statement.
 COPY_THRESHOLD = 64
 
 
-async def record(uow: UnitOfWork, deps: ProtectionDeps, changed: Sequence[Claim], *,
-                 new: Sequence[Claim] = (), extra_events: Sequence[Event] = ()) -> None:
-    """Write ``new`` claims, update ``changed`` ones, store their timers and events."""
-    repo = ClaimRepository(uow.conn)
-    await repo.insert(new)
-    await repo.update(changed)
-    everything = [*new, *changed]
-    await repo.schedule((c, deps.policy_for(c)) for c in everything)
+def claim_writes(policy_for: Callable[[Claim], Policy],
+                 encode: Callable[[list[OutgoingEvent]], list[EncodedEvent]],
+                 changed: Sequence[Claim], *, new: Sequence[Claim] = (),
+                 extra_events: Sequence[Event] = (),
+                 cooldowns: Sequence[tuple[str, str, datetime]] = (),
+                 pool_claims: Sequence[tuple[str, date]] = ()) -> ClaimWrites:
+    """Everything the claims did, as rows: their timers, history lines and events
+    (taken off the aggregates), with the release ``cooldowns`` (rep, customer,
+    until) and ``pool_claims`` (rep, day) the handler adds."""
+    everything = [*changed, *new]  # an ended claim's lines before its successor's
+    timers = [(c.id, t) for c in everything for t in c.timers(policy_for(c))]
     events: list[Event] = []
     for claim in everything:
         events.extend(claim.events)
         claim.events.clear()
     events.extend(extra_events)
-    lines = [line for e in events if (line := history_line(e)) is not None]
-    await repo.append_history(lines)
-    outgoing_events = [outgoing(e) for e in events]
-    if len(outgoing_events) < COPY_THRESHOLD:
-        uow.add_events(outgoing_events)
+    return ClaimWrites(
+        new=new, changed=changed, timers=timers,
+        history=[line for e in events if (line := history_line(e)) is not None],
+        cooldowns=cooldowns, pool_claims=pool_claims,
+        events=encode([outgoing(e) for e in events]))
+
+
+async def record(uow: UnitOfWork, deps: ProtectionDeps, changed: Sequence[Claim], *,
+                 new: Sequence[Claim] = (), extra_events: Sequence[Event] = (),
+                 cooldowns: Sequence[tuple[str, str, datetime]] = (),
+                 pool_claims: Sequence[tuple[str, date]] = ()) -> None:
+    """Write ``claim_writes`` in the unit's transaction: one statement, but for
+    batches of ``COPY_THRESHOLD`` events or more, whose events go by COPY."""
+    writes = claim_writes(deps.policy_for, uow.encode, changed, new=new,
+                          extra_events=extra_events, cooldowns=cooldowns,
+                          pool_claims=pool_claims)
+    repo = ClaimRepository(uow.conn)
+    if len(writes.events) < COPY_THRESHOLD:
+        await repo.write(writes)
         return
-    now = deps.now()
-    correlation_id = current_correlation_id()
-    encoded = [encode(e, producer=deps.runtime.name, occurred_at=now,
-                      correlation_id=correlation_id, actor_id="system")
-               for e in outgoing_events]
-    await repo.copy_to_outbox(deps.runtime.schema, encoded)
+    await repo.write(replace(writes, events=()))
+    await repo.copy_to_outbox(deps.runtime.schema, writes.events)

@@ -9,6 +9,7 @@ from typing import Any
 import grpc
 import pytest
 
+from crm.protection.v1 import protection_pb2 as pb
 from crm.protection.v1 import protection_service_pb2 as api
 from services.protection.domain import commands as cmd
 from services.protection.service_layer import handlers
@@ -142,3 +143,27 @@ async def test_permissions_on_claims(protection_cluster: MakeCluster, users: Use
     err = await refused(stub.ApproveClaim(api.ApproveClaimRequest(claim_id="nope"),
                                           metadata=users.reviewer()))
     assert err.code is grpc.StatusCode.NOT_FOUND
+
+
+async def test_claim_of_a_lapsed_claim_the_sweeper_has_not_seen(
+        protection_cluster: MakeCluster, users: Users) -> None:
+    """The old claim is ended and the new one written in the same statement; the
+    one-live-claim index never sees two live rows; the history has both."""
+    cluster = await protection_cluster()
+    customer = await add_customer(cluster)
+    held = await claim(cluster, users, customer, "alice")
+    await cluster.stub.ApproveClaim(api.ApproveClaimRequest(claim_id=held.id),
+                                    metadata=users.reviewer())
+    cluster.clock.advance(timedelta(days=31))  # past the 30 days; no timer has run
+    taken = await claim(cluster, users, customer, "bob")
+    assert taken.owner_id == "bob" and taken.from_pool
+    old = await cluster.stub.GetClaim(api.GetClaimRequest(claim_id=held.id),
+                                      metadata=users.rep("alice"))
+    assert old.claim.stage == pb.CLAIM_STAGE_ENDED
+    history = await cluster.stub.ListOwnershipHistory(
+        api.ListOwnershipHistoryRequest(customer_id=customer), metadata=users.manager())
+    assert [e.action for e in history.events][-2:] == ["expired", "claimed"]
+    assert await cluster.run_timers() >= 0  # the stale timers fire as no-ops
+    again = await cluster.stub.GetCustomerOwnership(
+        api.GetCustomerOwnershipRequest(customer_id=customer), metadata=users.rep("bob"))
+    assert again.claim.id == taken.id

@@ -10,6 +10,7 @@ import pytest
 from services.chassis.auth import (
     ALGORITHM,
     Identity,
+    TokenVerifier,
     bearer,
     issue_token,
     parse_bearer,
@@ -99,3 +100,35 @@ def test_parse_bearer(value: str) -> None:
 def test_parse_bearer_refuses_other_schemes(value: str) -> None:
     with pytest.raises(Unauthenticated):
         parse_bearer(value)
+
+
+class Ticking:
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_verifier_remembers_a_valid_token_until_its_expiry() -> None:
+    issued = datetime.now(UTC)
+    token = issue_token(ALICE, SECRET, now=issued, ttl=timedelta(minutes=10))
+    clock = Ticking(issued.timestamp() + 60)
+    verify = TokenVerifier(SECRET, issuer="crm-gateway", clock=clock)
+    assert verify(token) == ALICE
+    verify._secret = "rotated-secret-0123456789abcdef01"  # a re-check would now refuse it
+    assert verify(token) == ALICE  # from memory
+    clock.now = issued.timestamp() + 601  # past exp: checked again
+    with pytest.raises(Unauthenticated):
+        verify(token)
+
+
+def test_verifier_never_remembers_a_bad_token_and_stays_bounded() -> None:
+    verify = TokenVerifier(SECRET, issuer="crm-gateway", size=5)
+    forged = issue_token(ALICE, "another-secret-0123456789abcdef0")
+    for _ in range(2):
+        with pytest.raises(Unauthenticated):
+            verify(forged)
+    for i in range(12):
+        verify(issue_token(Identity(user_id=f"u-{i}"), SECRET))
+    assert len(verify._known) <= 5
