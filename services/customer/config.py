@@ -41,9 +41,15 @@ class CustomerSettings(BaseSettings):
     abc_window_days: int = Field(default=365, ge=1)
     vip_single_purchase_min_yuan: int = Field(default=10_000, ge=0)
     vip_monthly_total_min_yuan: int = Field(default=20_000, ge=0)
+    # DOMAIN 1.7 names no expiry for VIP earned by purchases: unset keeps it once
+    # earned; a number of days makes it lapse when its purchases are that old.
+    vip_lookback_days: int | None = Field(default=None, ge=1)
     # Contracts: number format "<prefix>-<year>-<seq>", and how often due dates are checked.
     contract_number_prefix: str = "HT"
     contract_check_interval: timedelta = timedelta(seconds=30)
+    # How often customers whose classification may have aged (purchases leaving
+    # the ABC window) are looked for.
+    classification_check_interval: timedelta = timedelta(seconds=30)
     # Collision search.
     search_default_page_size: int = Field(default=20, ge=1, le=200)
     search_candidate_cap: int = Field(default=500, ge=50)
@@ -63,7 +69,8 @@ class CustomerSettings(BaseSettings):
                          b_min_fen=self.abc_b_min_yuan * YUAN,
                          window_days=self.abc_window_days),
             vip=VipRules(single_purchase_min_fen=self.vip_single_purchase_min_yuan * YUAN,
-                         monthly_total_min_fen=self.vip_monthly_total_min_yuan * YUAN),
+                         monthly_total_min_fen=self.vip_monthly_total_min_yuan * YUAN,
+                         lookback_days=self.vip_lookback_days),
             levels=self.levels,
             industries=defaults.industries if self.industries is None else self.industries,
         )

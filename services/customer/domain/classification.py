@@ -4,6 +4,11 @@ ABC (handbook 004): A = the few customers with large amounts, C = the many with
 small ones. VIP (handbook 000 篇4): one large purchase, or a large month, or a
 manager's nomination. Amounts are integer fen; purchases are (signed_at, fen)
 with timezone-aware times.
+
+Classes move with time as well as with signings: a purchase leaves the ABC
+window ``window_days`` after it was signed (and the VIP look-back, when one is
+configured). ``recheck_at`` gives the next instant at which that can change
+the answer, so a timer can recompute exactly then instead of nightly.
 """
 
 from __future__ import annotations
@@ -115,3 +120,57 @@ def vip_status(
     if nominated_by_manager:
         return VipDecision(True, VipReason.NOMINATED, None)
     return VipDecision(False)
+
+
+def abc_changes_at(
+    purchases: Iterable[Purchase], now: datetime, rules: AbcRules = DEFAULT_ABC
+) -> datetime | None:
+    """The first instant after ``now`` at which the ABC class changes with no new purchase.
+
+    Purchases signed after ``now`` raise the amount when they enter the window;
+    purchases in the window lower it when they leave (``window_days`` after
+    signing). None when nothing can change, e.g. class C with nothing pending,
+    which spares the many small customers any timer at all.
+    """
+    bought = list(purchases)
+    window = timedelta(days=rules.window_days)
+    start = _aware(now) - window
+    moves: dict[datetime, int] = defaultdict(int)  # instant -> net change of the amount
+    for at, amount in bought:
+        if start < _aware(at) <= now:
+            moves[at + window] -= amount
+        elif at > now:
+            moves[at] += amount
+    current = abc_class(bought, now, rules)
+    amount = trailing_amount_fen(bought, now, rules.window_days)
+    for at, delta in sorted(moves.items()):
+        amount += delta
+        if abc_class_for_amount(amount, rules) is not current:
+            return at
+    return None
+
+
+def vip_lapses_at(
+    purchases: Iterable[Purchase], now: datetime, rules: VipRules = DEFAULT_VIP
+) -> datetime | None:
+    """When a purchase that VIP status may rest on leaves the look-back; None without one.
+
+    Conservative (the earliest such departure, qualifying or not): a recheck
+    that finds nothing changed just schedules the next one.
+    """
+    if rules.lookback_days is None:
+        return None  # VIP earned by purchases is kept (DOMAIN 1.7 names no expiry)
+    lookback = timedelta(days=rules.lookback_days)
+    leaving = [at + lookback for at, _ in purchases if now - lookback < _aware(at) <= now]
+    return min(leaving, default=None)
+
+
+def recheck_at(
+    purchases: Iterable[Purchase], now: datetime, abc: AbcRules = DEFAULT_ABC,
+    vip: VipRules = DEFAULT_VIP,
+) -> datetime | None:
+    """The next instant at which ABC class or purchase-earned VIP could change by time alone."""
+    bought = list(purchases)
+    dues = [d for d in (abc_changes_at(bought, now, abc), vip_lapses_at(bought, now, vip))
+            if d is not None]
+    return min(dues, default=None)

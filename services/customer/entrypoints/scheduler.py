@@ -1,30 +1,55 @@
-"""The contract due-date timer: a background loop breaching overdue contracts.
+"""The customer service's timers: background loops over rows with due times.
 
-Each step locks up to ``BATCH`` overdue signed contracts ``FOR UPDATE SKIP
-LOCKED`` and breaches them in one unit of work with their events, so any number
-of replicas may run it. Interval: ``CustomerSettings.contract_check_interval``.
+* Contract due dates: each step locks up to ``BATCH`` overdue signed contracts
+  ``FOR UPDATE SKIP LOCKED`` and breaches them in one unit of work with their
+  events. Interval: ``CustomerSettings.contract_check_interval``.
+* Classification ageing: each step locks up to ``BATCH`` customers whose
+  ``classification_due_at`` has come (a purchase left the ABC window) and
+  recomputes them, emitting ``CustomerClassified`` on a change. Interval:
+  ``CustomerSettings.classification_check_interval``.
+
+Any number of replicas may run them; none does a row twice.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from services.chassis.service_runtime import ServiceRuntime
-from services.customer.service_layer import contracts
+from services.chassis.uow import UnitOfWork
+from services.customer.service_layer import classification, contracts
 from services.customer.service_layer.deps import CustomerDeps
 
 BATCH = 100
 
 
-async def check_contracts_once(deps: CustomerDeps, batch: int = BATCH) -> int:
-    """One step of the timer; returns how many contracts it looked at."""
+async def _step(deps: CustomerDeps, work: Callable[[UnitOfWork], Awaitable[int]]) -> int:
     async with deps.uow() as uow:
-        done = await contracts.check_due_contracts(uow, batch=batch, rules=deps.rules)
+        done = await work(uow)
         await uow.commit()
     return done
 
 
+async def check_contracts_once(deps: CustomerDeps, batch: int = BATCH) -> int:
+    """One step of the due-date timer; returns how many contracts it looked at."""
+    return await _step(deps, lambda uow: contracts.check_due_contracts(
+        uow, batch=batch, rules=deps.rules))
+
+
+async def check_classifications_once(deps: CustomerDeps, batch: int = BATCH) -> int:
+    """One step of the ageing timer; returns how many customers it recomputed."""
+    return await _step(deps, lambda uow: classification.recheck_due(
+        uow, batch=batch, rules=deps.rules))
+
+
 def start(runtime: ServiceRuntime, deps: CustomerDeps) -> None:
-    async def step() -> int:
+    async def due_dates() -> int:
         return await check_contracts_once(deps)
 
-    runtime.add_worker("customer-contract-due-dates", step, batch=BATCH,
+    async def ageing() -> int:
+        return await check_classifications_once(deps)
+
+    runtime.add_worker("customer-contract-due-dates", due_dates, batch=BATCH,
                        interval=deps.settings.contract_check_interval.total_seconds())
+    runtime.add_worker("customer-classification-ageing", ageing, batch=BATCH,
+                       interval=deps.settings.classification_check_interval.total_seconds())

@@ -1,15 +1,22 @@
 """Keeping a customer's ABC class and VIP status current (DOMAIN 1.7).
 
-Recomputed whenever a contract is confirmed and when a manager nominates or
-withdraws a VIP; ``CustomerClassified`` is emitted only when something changed.
+Recomputed whenever a contract is confirmed or cancelled, when a manager
+nominates or withdraws a VIP, and by a timer when purchases age out of the
+window; ``CustomerClassified`` is emitted only when something changed.
 
 * ABC: by the amount of contracts signed in the trailing window (365 days).
 * VIP, first match wins: one contract whose mid/high-end (``premium``) lines
   reach the single-purchase threshold; contracts signed in one calendar month
   (company time) reaching the monthly threshold; a manager's nomination.
 
-The class is not re-evaluated as purchases age out of the window by a timer;
-the next confirmation (or nomination) brings it up to date.
+Ageing: every computation stores ``classification_due_at``, the next instant
+at which time alone could change the answer (a purchase leaving the ABC window,
+or the VIP look-back when one is configured; ``domain.classification.recheck_at``).
+``recheck_due`` is the timer: it locks due customers ``FOR UPDATE SKIP LOCKED``
+and recomputes them, so replicas share the work. VIP earned by purchases is kept
+once earned by default (DOMAIN 1.7 names no expiry); only
+``CUSTOMER_VIP_LOOKBACK_DAYS`` makes it lapse. Cancelled contracts are not
+purchases (``domain.contracts.PURCHASES``).
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ from datetime import datetime
 
 from crm.common.v1.money_pb2 import Money
 from crm.customer.events.v1 import events_pb2
+from services.chassis.auth import SYSTEM
 from services.chassis.events import OutgoingEvent
 from services.chassis.uow import UnitOfWork
 from services.customer.adapters import contract_repository as contracts
@@ -26,6 +34,7 @@ from services.customer.adapters.audit import record_audit
 from services.customer.domain.classification import (
     VipReason,
     abc_class_for_amount,
+    recheck_at,
     trailing_amount_fen,
     vip_status,
 )
@@ -44,6 +53,8 @@ class Classification:
     vip: bool
     vip_basis: str
     trailing_fen: int
+    # When time alone could change this answer; None: only a new event can.
+    recheck_at: datetime | None
 
 
 async def classify(uow: UnitOfWork, customer_id: str, now: datetime, rules: CustomerRules,
@@ -60,14 +71,15 @@ async def classify(uow: UnitOfWork, customer_id: str, now: datetime, rules: Cust
         monthly_only = replace(rules.vip, single_purchase_min_fen=2**62)
         decision = vip_status(totals, now, monthly_only, nominated_by_manager=nominated)
     basis = _BASIS[decision.reason] if decision.reason else ""
-    return Classification(str(abc), decision.is_vip, basis, trailing)
+    due = recheck_at(totals, now, rules.abc, rules.vip)
+    return Classification(str(abc), decision.is_vip, basis, trailing, due)
 
 
 async def reclassify(uow: UnitOfWork, customer_id: str, rules: CustomerRules, *,
                      actor_id: str, nominated: bool | None = None) -> bool:
     """Recompute and store; emit ``CustomerClassified`` when class or VIP changed."""
     row = await uow.conn.fetchrow(
-        "SELECT abc_class, vip, vip_basis, vip_nominated FROM customers "
+        "SELECT abc_class, vip, vip_basis, vip_nominated, classification_due_at FROM customers "
         "WHERE id = $1::uuid FOR UPDATE", customer_id)
     assert row is not None
     now = uow.clock.now()
@@ -76,11 +88,18 @@ async def reclassify(uow: UnitOfWork, customer_id: str, rules: CustomerRules, *,
     old = (row["abc_class"] or "", bool(row["vip"]), row["vip_basis"] or "")
     new = (result.abc_class, result.vip, result.vip_basis)
     if old == new and is_nominated == bool(row["vip_nominated"]):
+        if result.recheck_at != row["classification_due_at"]:
+            # Only the timer moved: not a change of the customer, so no version or event.
+            await uow.conn.execute(
+                "UPDATE customers SET classification_due_at = $2 WHERE id = $1::uuid",
+                customer_id, result.recheck_at)
         return False
     version: int = await uow.conn.fetchval(
         "UPDATE customers SET abc_class = $2, vip = $3, vip_basis = $4, vip_nominated = $5, "
-        "version = version + 1, updated_at = $6 WHERE id = $1::uuid RETURNING version",
-        customer_id, result.abc_class, result.vip, result.vip_basis or None, is_nominated, now)
+        "classification_due_at = $7, version = version + 1, updated_at = $6 "
+        "WHERE id = $1::uuid RETURNING version",
+        customer_id, result.abc_class, result.vip, result.vip_basis or None, is_nominated, now,
+        result.recheck_at)
     changes = [(name, str(o), str(n)) for name, o, n in
                zip(("abc_class", "vip", "vip_basis"), old, new, strict=True) if o != n]
     if is_nominated != bool(row["vip_nominated"]):
@@ -95,3 +114,19 @@ async def reclassify(uow: UnitOfWork, customer_id: str, rules: CustomerRules, *,
                 trailing_12m_amount=Money(currency_code="CNY", amount_minor=result.trailing_fen)),
             aggregate_type="customer", aggregate_id=customer_id, aggregate_version=version))
     return True
+
+
+async def recheck_due(uow: UnitOfWork, *, batch: int, rules: CustomerRules) -> int:
+    """The ageing timer: recompute customers whose ``classification_due_at`` has come.
+
+    Rows are locked ``FOR UPDATE SKIP LOCKED`` (a customer another replica or a
+    signing holds is left for the next round); each recomputation stores the
+    next due time, so a customer is picked up once per due time.
+    """
+    rows = await uow.conn.fetch(
+        "SELECT id::text FROM customers WHERE classification_due_at <= $1 "
+        "ORDER BY classification_due_at LIMIT $2 FOR UPDATE SKIP LOCKED",
+        uow.clock.now(), batch)
+    for row in rows:
+        await reclassify(uow, row[0], rules, actor_id=SYSTEM.user_id)
+    return len(rows)

@@ -10,10 +10,13 @@ from services.customer.domain.classification import (
     AbcClass,
     VipDecision,
     VipReason,
+    abc_changes_at,
     abc_class,
     abc_class_for_amount,
     monthly_totals_fen,
+    recheck_at,
     trailing_amount_fen,
+    vip_lapses_at,
     vip_status,
 )
 from services.customer.domain.rules import YUAN, AbcRules, VipRules
@@ -130,3 +133,58 @@ class TestVip:
             t >= 20_000 * YUAN for t in monthly_totals_fen(purchases).values()
         )
         assert vip_status(purchases, NOW).is_vip is expected
+
+
+class TestAgeing:
+    """When time alone changes the answer: purchases leaving the window or look-back."""
+
+    RULES = AbcRules(a_min_fen=1_000, b_min_fen=100, window_days=365)
+
+    def test_drops_when_enough_has_left_the_window(self) -> None:
+        # 1,100 in the window (A). Leaving the 600 first keeps 500 (B): that instant.
+        purchases = [(ago(300), 600), (ago(200), 400), (ago(10), 100)]
+        assert abc_class(purchases, NOW, self.RULES) is AbcClass.A
+        due = abc_changes_at(purchases, NOW, self.RULES)
+        assert due == ago(300) + timedelta(days=365)
+        assert due is not None
+        assert abc_class(purchases, due - timedelta(microseconds=1), self.RULES) is AbcClass.A
+        assert abc_class(purchases, due, self.RULES) is AbcClass.B
+
+    def test_a_departure_that_keeps_the_class_is_skipped(self) -> None:
+        # 50 leaves first but 1,050 is still A; only the 600 leaving drops it.
+        purchases = [(ago(350), 50), (ago(300), 600), (ago(10), 500)]
+        assert abc_changes_at(purchases, NOW, self.RULES) == ago(300) + timedelta(days=365)
+
+    def test_class_c_needs_no_timer(self) -> None:
+        assert abc_changes_at([(ago(10), 99)], NOW, self.RULES) is None
+        assert abc_changes_at([], NOW, self.RULES) is None
+        assert recheck_at([(ago(10), 99)], NOW, self.RULES) is None
+
+    def test_a_pending_purchase_raises_it_when_it_enters(self) -> None:
+        later = NOW + timedelta(hours=1)
+        assert abc_changes_at([(later, 5_000)], NOW, self.RULES) == later
+
+    def test_vip_is_kept_without_a_lookback(self) -> None:
+        purchases = [(ago(10), 50_000 * YUAN)]
+        assert vip_lapses_at(purchases, NOW) is None
+        assert vip_status(purchases, NOW + timedelta(days=3650)).is_vip
+
+    def test_vip_lookback_lapses(self) -> None:
+        rules = VipRules(lookback_days=90)
+        purchases = [(ago(80), 50_000 * YUAN), (ago(100), 1)]
+        assert vip_lapses_at(purchases, NOW, rules) == ago(80) + timedelta(days=90)
+        assert recheck_at(purchases, NOW, self.RULES, rules) == ago(80) + timedelta(days=90)
+
+    @given(st.lists(st.tuples(st.integers(0, 800), st.integers(0, 2_000)), max_size=12),
+           st.integers(1, 800))
+    def test_nothing_changes_before_the_due_time(self, raw: list[tuple[int, int]],
+                                                 probe: int) -> None:
+        purchases = [(ago(d), amount) for d, amount in raw]
+        due = abc_changes_at(purchases, NOW, self.RULES)
+        later = NOW + timedelta(days=probe)
+        current = abc_class(purchases, NOW, self.RULES)
+        if due is None or later < due:
+            assert abc_class(purchases, later, self.RULES) is current
+        else:
+            assert due > NOW
+            assert abc_class(purchases, due, self.RULES) is not current
