@@ -70,6 +70,8 @@ class ContractRecord:
     closed_at: datetime | None
     next_due_at: datetime | None
     version: int
+    cancelled_by: str | None = None
+    cancel_reason: str = ""
     lines: list[Line] = field(default_factory=list)
     payments: list[PaymentRecord] = field(default_factory=list)
     deliveries: list[DeliveryRecord] = field(default_factory=list)
@@ -98,7 +100,7 @@ _COLUMNS = (
     "signing_date, payment_method, buyer, extras_and_promises, main_terms, start_date, "
     "end_date, signatory, amount_fen, premium_amount_fen, deposit_fen, payment_due_date, "
     "delivery_due_date, paid_fen, delivered, created_by, created_at, signed_by, signed_at, "
-    "closed_at, next_due_at, version"
+    "closed_at, next_due_at, version, cancelled_by, cancel_reason"
 )
 
 
@@ -194,6 +196,14 @@ async def close(conn: asyncpg.Connection, contract_id: str, status: ContractStat
         "version = version + 1 WHERE id = $1::uuid", contract_id, str(status), at)
 
 
+async def cancel(conn: asyncpg.Connection, contract_id: str, *, by: str, reason: str,
+                 at: datetime) -> None:
+    await conn.execute(
+        "UPDATE contracts SET status = 'cancelled', closed_at = $2, next_due_at = NULL, "
+        "cancelled_by = $3, cancel_reason = $4, version = version + 1 WHERE id = $1::uuid",
+        contract_id, at, by, reason)
+
+
 async def insert_payment(conn: asyncpg.Connection, payment: PaymentRecord, *,
                          recorded_by: str) -> None:
     await conn.execute(
@@ -228,6 +238,17 @@ async def overdue_ids(conn: asyncpg.Connection, now: datetime, limit: int) -> li
         "SELECT id::text FROM contracts WHERE status = 'signed' AND next_due_at <= $1 "
         "ORDER BY next_due_at LIMIT $2 FOR UPDATE SKIP LOCKED", now, limit)
     return [r[0] for r in rows]
+
+
+async def deal_totals(conn: asyncpg.Connection,
+                      customer_id: str) -> tuple[int, datetime | None]:
+    """(sum of amounts, latest signing) of the customer's purchases: its value and last deal."""
+    row = await conn.fetchrow(
+        "SELECT COALESCE(sum(amount_fen), 0)::bigint, max(signed_at) FROM contracts "
+        "WHERE customer_id = $1::uuid AND status = ANY($2::text[])",
+        customer_id, [str(s) for s in PURCHASES])
+    assert row is not None
+    return row[0], row[1]
 
 
 async def purchases(conn: asyncpg.Connection,

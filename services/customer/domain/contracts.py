@@ -1,4 +1,4 @@
-"""Contract rules (DOMAIN 1.10): drafts, confirmation, fulfilment and breach.
+"""Contract rules (DOMAIN 1.10): drafts, confirmation, fulfilment, breach, cancellation.
 
 Amounts are integer fen, computed here from the lines, never taken from the
 client. Due dates are calendar dates in company time (China, UTC+8 by
@@ -31,8 +31,12 @@ EDITABLE = frozenset({ContractStatus.RESERVED, ContractStatus.DRAFT})
 # Statuses in which money and goods may still be recorded (late payments on a
 # breached contract are recorded; the breach stands).
 SETTLING = frozenset({ContractStatus.SIGNED, ContractStatus.BREACHED})
-# Statuses that count as a purchase of the customer.
+# Statuses that count as a purchase of the customer (never a cancelled contract).
 PURCHASES = frozenset({ContractStatus.SIGNED, ContractStatus.FULFILLED, ContractStatus.BREACHED})
+# Confirmed contracts that may still be cancelled (terminated) by a manager, with
+# a reason: anything not yet fulfilled. A breached contract may be terminated;
+# the breach already reported stands.
+TERMINABLE = frozenset({ContractStatus.SIGNED, ContractStatus.BREACHED})
 
 
 class PaymentMethod(StrEnum):
@@ -110,6 +114,23 @@ class ContractNotSettling(FailedPrecondition):
     def __init__(self, contract_id: str, status: str) -> None:
         super().__init__(f"contract is {status}; payments and deliveries need a signed contract",
                          subject=f"contracts/{contract_id}", metadata={"status": status})
+
+
+class ContractNotCancellable(FailedPrecondition):
+    default_reason = "CONTRACT_NOT_CANCELLABLE"
+
+    def __init__(self, contract_id: str, status: str) -> None:
+        super().__init__(f"contract is {status}; only unfulfilled contracts are cancelled",
+                         subject=f"contracts/{contract_id}", metadata={"status": status})
+
+
+def check_cancellation(contract_id: str, status: ContractStatus, reason: str) -> None:
+    """A reservation or draft may be abandoned; a confirmed one terminated with a reason."""
+    if status not in EDITABLE and status not in TERMINABLE:
+        raise ContractNotCancellable(contract_id, status)
+    if status in TERMINABLE and not reason.strip():
+        raise InvalidArgument([FieldViolation(
+            "reason", "is required to cancel a confirmed contract", "REQUIRED")])
 
 
 def validate_draft(draft: Draft, *, max_text: int = 4000) -> ValidDraft:

@@ -1,4 +1,4 @@
-"""CustomerService RPCs for contracts, payments, deliveries and VIP nomination.
+"""CustomerService RPCs for contracts, payments, deliveries, cancellation and VIP nomination.
 
 Translate protobuf to the service layer and back; rules live in
 ``service_layer/contracts.py``, ``service_layer/classification.py`` and
@@ -7,9 +7,11 @@ Translate protobuf to the service layer and back; rules live in
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 import grpc
+from google.protobuf.message import Message
 
 from crm.customer.v1 import contract_pb2 as cpb
 from crm.customer.v1 import customer_service_pb2 as rpc
@@ -37,6 +39,7 @@ from services.customer.service_layer.access import can_see_details
 from services.customer.service_layer.deps import CustomerDeps
 
 SERVICE = "/crm.customer.v1.CustomerService/"
+R = TypeVar("R", bound=Message)
 STATUS_TO_PB = {
     ContractStatus.RESERVED: cpb.CONTRACT_STATUS_RESERVED,
     ContractStatus.DRAFT: cpb.CONTRACT_STATUS_DRAFT,
@@ -92,7 +95,7 @@ def contract_message(c: ContractRecord) -> cpb.Contract:
         delivery_due_date=to_date(c.delivery_due_date), paid=to_money(c.paid_fen),
         delivered=c.delivered, payments=[payment_message(p) for p in c.payments],
         deliveries=[delivery_message(d) for d in c.deliveries], created_by=c.created_by,
-        version=c.version)
+        version=c.version, cancelled_by=c.cancelled_by or "", cancel_reason=c.cancel_reason)
     set_timestamp(msg.created_at, c.created_at)
     set_timestamp(msg.signed_at, c.signed_at)
     set_timestamp(msg.closed_at, c.closed_at)
@@ -114,6 +117,13 @@ def draft_of(i: rpc.ContractDraftInput) -> Draft:
         delivery_due_date=optional_date(i, "delivery_due_date"))
 
 
+async def _once(deps: CustomerDeps, method: str, request_id: str, response_type: type[R],
+                work: Callable[[UnitOfWork], Awaitable[R]]) -> R:
+    """Run ``work`` in one unit of work, once per ``request_id`` (a retry gets its answer)."""
+    return await run_once(deps.uow, method=SERVICE + method, caller=deps.caller().user_id,
+                          request_id=request_id, response_type=response_type, work=work)
+
+
 class ContractRpcs:
     deps: CustomerDeps
 
@@ -128,9 +138,8 @@ class ContractRpcs:
                 utc_offset_hours=deps.rules.vip.utc_offset_hours)
             return rpc.ReserveContractNumberResponse(contract=contract_message(contract))
 
-        return await run_once(deps.uow, method=SERVICE + "ReserveContractNumber",
-                              caller=caller.user_id, request_id=request.request_id,
-                              response_type=rpc.ReserveContractNumberResponse, work=work)
+        return await _once(deps, "ReserveContractNumber", request.request_id,
+                           rpc.ReserveContractNumberResponse, work)
 
     async def UpdateContractDraft(self, request: rpc.UpdateContractDraftRequest,
                                   context: grpc.aio.ServicerContext[Any, Any],
@@ -144,9 +153,8 @@ class ContractRpcs:
                 expected_version=request.expected_version, rules=deps.rules)
             return rpc.UpdateContractDraftResponse(contract=contract_message(contract))
 
-        return await run_once(deps.uow, method=SERVICE + "UpdateContractDraft",
-                              caller=caller.user_id, request_id=request.request_id,
-                              response_type=rpc.UpdateContractDraftResponse, work=work)
+        return await _once(deps, "UpdateContractDraft", request.request_id,
+                           rpc.UpdateContractDraftResponse, work)
 
     async def ConfirmContract(self, request: rpc.ConfirmContractRequest,
                               context: grpc.aio.ServicerContext[Any, Any],
@@ -158,9 +166,8 @@ class ContractRpcs:
                                                rules=deps.rules)
             return rpc.ConfirmContractResponse(contract=contract_message(contract))
 
-        return await run_once(deps.uow, method=SERVICE + "ConfirmContract",
-                              caller=caller.user_id, request_id=request.request_id,
-                              response_type=rpc.ConfirmContractResponse, work=work)
+        return await _once(deps, "ConfirmContract", request.request_id,
+                           rpc.ConfirmContractResponse, work)
 
     async def GetContract(self, request: rpc.GetContractRequest,
                           context: grpc.aio.ServicerContext[Any, Any],
@@ -201,9 +208,8 @@ class ContractRpcs:
             return rpc.RecordPaymentResponse(contract=contract_message(contract),
                                              payment=payment_message(payment))
 
-        return await run_once(deps.uow, method=SERVICE + "RecordPayment",
-                              caller=caller.user_id, request_id=request.request_id,
-                              response_type=rpc.RecordPaymentResponse, work=work)
+        return await _once(deps, "RecordPayment", request.request_id,
+                           rpc.RecordPaymentResponse, work)
 
     async def RecordDelivery(self, request: rpc.RecordDeliveryRequest,
                              context: grpc.aio.ServicerContext[Any, Any],
@@ -218,9 +224,21 @@ class ContractRpcs:
             return rpc.RecordDeliveryResponse(contract=contract_message(contract),
                                               delivery=delivery_message(delivery))
 
-        return await run_once(deps.uow, method=SERVICE + "RecordDelivery",
-                              caller=caller.user_id, request_id=request.request_id,
-                              response_type=rpc.RecordDeliveryResponse, work=work)
+        return await _once(deps, "RecordDelivery", request.request_id,
+                           rpc.RecordDeliveryResponse, work)
+
+    async def CancelContract(self, request: rpc.CancelContractRequest,
+                             context: grpc.aio.ServicerContext[Any, Any],
+                             ) -> rpc.CancelContractResponse:
+        deps, caller = self.deps, self.deps.caller()
+
+        async def work(uow: UnitOfWork) -> rpc.CancelContractResponse:
+            contract = await contracts.cancel(uow, caller, request.contract_id,
+                                              reason=request.reason, rules=deps.rules)
+            return rpc.CancelContractResponse(contract=contract_message(contract))
+
+        return await _once(deps, "CancelContract", request.request_id,
+                           rpc.CancelContractResponse, work)
 
     async def NominateVip(self, request: rpc.NominateVipRequest,
                           context: grpc.aio.ServicerContext[Any, Any],
@@ -235,6 +253,5 @@ class ContractRpcs:
             return rpc.NominateVipResponse(customer=customer_message(found, deps,
                                                                      visible=visible))
 
-        return await run_once(deps.uow, method=SERVICE + "NominateVip",
-                              caller=caller.user_id, request_id=request.request_id,
-                              response_type=rpc.NominateVipResponse, work=work)
+        return await _once(deps, "NominateVip", request.request_id,
+                           rpc.NominateVipResponse, work)

@@ -1,4 +1,4 @@
-"""Contracts (DOMAIN 1.10): reserve a number, draft, confirm, pay, deliver, close.
+"""Contracts (DOMAIN 1.10): reserve a number, draft, confirm, pay, deliver, close, cancel.
 
 Who may do what (the handbook names the steps, not the people):
 
@@ -10,7 +10,17 @@ Who may do what (the handbook names the steps, not the people):
   formal customers sign.
 * Draft, confirm, payments, deliveries: whoever reserved the number, or a
   manager (after-sales too for payments and deliveries).
+* Cancel: a reservation or draft, like drafting; a confirmed (signed or
+  breached) contract, a manager only and with a reason.
 * Reading: everyone but dealers and call-center agents.
+
+Cancelling a confirmed contract takes it out of the customer's purchases: its
+value, last deal date and classification are recomputed. The customer stays
+formal: DOMAIN 1.10 makes every customer that has *ever* signed formal, so
+protection, which acted on ``ContractSigned``, has nothing to undo. Payments
+already recorded stay on the contract (refunds are outside this service); a
+due date that had already passed unmet is breached first, so a cancellation
+never hides a breach from the fulfilment rate.
 
 Fulfilment and breach are judged at the time a payment or delivery is recorded
 and by the due-date timer (``check_due_contracts``): a due date D passes at the
@@ -48,12 +58,14 @@ from services.customer.domain.contracts import (
     EDITABLE,
     MAX_AMOUNT_FEN,
     SETTLING,
+    TERMINABLE,
     ContractIncomplete,
     ContractNotEditable,
     ContractNotSettling,
     ContractStatus,
     Draft,
     PaymentMethod,
+    check_cancellation,
     missing_for_confirmation,
     validate_draft,
 )
@@ -219,18 +231,26 @@ def _breach(uow: UnitOfWork, contract: ContractRecord, unmet: list[str]) -> Outg
                          aggregate_version=contract.version + 1)
 
 
+async def _breach_if_overdue(uow: UnitOfWork, contract: ContractRecord,
+                             rules: CustomerRules) -> ContractStatus:
+    """Breach a signed contract whose due date has passed unmet; the status it is left in."""
+    if contract.status is not ContractStatus.SIGNED:
+        return contract.status
+    unmet = contract.settlement.unmet(uow.clock.now(), rules.vip.utc_offset_hours)
+    if not unmet:
+        return contract.status
+    await repo.close(uow.conn, contract.id, ContractStatus.BREACHED, uow.clock.now())
+    uow.add_event(_breach(uow, contract, unmet))
+    return ContractStatus.BREACHED
+
+
 async def _settle(uow: UnitOfWork, contract: ContractRecord, *, paid_fen: int,
                   delivered: bool, rules: CustomerRules) -> None:
     """Store new paid/delivered figures; breach or fulfil the contract when that is due."""
     offset = rules.vip.utc_offset_hours
     now = uow.clock.now()
-    status = contract.status
-    if status is ContractStatus.SIGNED:
-        unmet = contract.settlement.unmet(now, offset)
-        if unmet:  # already overdue before this record arrived: the breach stands
-            await repo.close(uow.conn, contract.id, ContractStatus.BREACHED, now)
-            uow.add_event(_breach(uow, contract, unmet))
-            status = ContractStatus.BREACHED
+    # Already overdue before this record arrived: the breach stands.
+    status = await _breach_if_overdue(uow, contract, rules)
     updated = await _load(uow, contract.id)
     settlement = type(updated.settlement)(updated.amount_fen, paid_fen, delivered,
                                           updated.payment_due_date, updated.delivery_due_date)
@@ -339,19 +359,66 @@ async def check_due_contracts(uow: UnitOfWork, *, batch: int, rules: CustomerRul
     contract is breached once; the status change and the event commit together.
     """
     offset = rules.vip.utc_offset_hours
-    now = uow.clock.now()
-    ids = await repo.overdue_ids(uow.conn, now, batch)
+    ids = await repo.overdue_ids(uow.conn, uow.clock.now(), batch)
     for contract_id in ids:
         contract = await _load(uow, contract_id)
-        unmet = contract.settlement.unmet(now, offset)
-        if unmet:
-            await repo.close(uow.conn, contract_id, ContractStatus.BREACHED, now)
-            uow.add_event(_breach(uow, contract, unmet))
-        else:
+        if await _breach_if_overdue(uow, contract, rules) is ContractStatus.SIGNED:
             await repo.set_settlement(uow.conn, contract_id, paid_fen=contract.paid_fen,
                                       delivered=contract.delivered,
                                       next_due_at=contract.settlement.next_due_at(offset))
     return len(ids)
+
+
+async def cancel(uow: UnitOfWork, identity: Identity, contract_id: str, *, reason: str,
+                 rules: CustomerRules) -> ContractRecord:
+    """Abandon a reservation or draft, or terminate a confirmed contract before fulfilment."""
+    problem = text_violation(reason, field="reason", max_length=rules.text.max_long_text)
+    if problem is not None:
+        raise InvalidArgument([problem])
+    contract = await _load(uow, contract_id, for_update=True)
+    if contract.status in TERMINABLE and not identity.has_role(*MANAGERS):
+        raise PermissionDenied("only a manager may cancel a confirmed contract",
+                               reason="MANAGER_ONLY")
+    _may_work(identity, contract)
+    check_cancellation(contract_id, contract.status, reason)
+    now = uow.clock.now()
+    previous = await _breach_if_overdue(uow, contract, rules)
+    await repo.cancel(uow.conn, contract_id, by=identity.user_id, reason=reason.strip(), at=now)
+    cancelled = await _load(uow, contract_id)
+    event = events_pb2.ContractCancelled(
+        contract_id=contract_id, contract_number=cancelled.number,
+        customer_id=cancelled.customer_id, amount=_money(cancelled.amount_fen),
+        paid_total=_money(cancelled.paid_fen), previous_status=str(previous),
+        reason=cancelled.cancel_reason, cancelled_by=identity.user_id)
+    event.cancelled_at.FromDatetime(now)
+    uow.add_event(OutgoingEvent(event, aggregate_type="contract", aggregate_id=contract_id,
+                                aggregate_version=cancelled.version))
+    if previous in TERMINABLE:
+        await _withdraw_purchase(uow, identity, cancelled, rules)
+    return cancelled
+
+
+async def _withdraw_purchase(uow: UnitOfWork, identity: Identity, contract: ContractRecord,
+                             rules: CustomerRules) -> None:
+    """A cancelled purchase no longer counts: customer value, last deal, classification."""
+    customer = await uow.conn.fetchrow(
+        "SELECT customer_value_fen, last_deal_at FROM customers WHERE id = $1::uuid FOR UPDATE",
+        contract.customer_id)
+    assert customer is not None
+    now = uow.clock.now()
+    value, last_deal = await repo.deal_totals(uow.conn, contract.customer_id)
+    await uow.conn.execute(
+        "UPDATE customers SET customer_value_fen = $2, last_deal_at = $3, "
+        "version = version + 1, updated_at = $4 WHERE id = $1::uuid",
+        contract.customer_id, value, last_deal, now)
+    await record_audit(uow.conn, customer_id=contract.customer_id, actor_id=identity.user_id,
+                       at=now, action="contract_cancelled", changes=[
+                           ("customer_value_fen", str(customer["customer_value_fen"]), str(value)),
+                           ("last_deal_at", str(customer["last_deal_at"] or ""),
+                            str(last_deal or "")),
+                           ("contract", contract.number, ""),
+                           ("reason", "", contract.cancel_reason)])
+    await reclassify(uow, contract.customer_id, rules, actor_id=identity.user_id)
 
 
 async def nominate_vip(uow: UnitOfWork, identity: Identity, customer_id: str, vip: bool, *,

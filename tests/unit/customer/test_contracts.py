@@ -8,10 +8,13 @@ import pytest
 
 from services.chassis.errors import InvalidArgument
 from services.customer.domain.contracts import (
+    ContractNotCancellable,
+    ContractStatus,
     Draft,
     LineInput,
     PaymentMethod,
     Settlement,
+    check_cancellation,
     due_instant,
     missing_for_confirmation,
     validate_draft,
@@ -69,3 +72,22 @@ def test_unmet_fulfilled_and_timer() -> None:
     done = Settlement(1000, 1200, True, date(2026, 3, 5), date(2026, 3, 7))
     assert done.fulfilled and done.next_due_at() is None
     assert done.unmet(datetime(2027, 1, 1, tzinfo=UTC)) == []
+
+
+@pytest.mark.parametrize("status", [ContractStatus.RESERVED, ContractStatus.DRAFT])
+def test_drafts_are_abandoned_without_a_reason(status: ContractStatus) -> None:
+    check_cancellation("c", status, "")
+
+
+@pytest.mark.parametrize("status", [ContractStatus.SIGNED, ContractStatus.BREACHED])
+def test_confirmed_contracts_are_terminated_with_a_reason(status: ContractStatus) -> None:
+    check_cancellation("c", status, "客户撤单")
+    with pytest.raises(InvalidArgument) as caught:
+        check_cancellation("c", status, "  ")
+    assert [v.field for v in caught.value.violations] == ["reason"]
+
+
+@pytest.mark.parametrize("status", [ContractStatus.FULFILLED, ContractStatus.CANCELLED])
+def test_fulfilled_and_cancelled_contracts_stay(status: ContractStatus) -> None:
+    with pytest.raises(ContractNotCancellable):
+        check_cancellation("c", status, "reason")
