@@ -124,3 +124,54 @@ async def test_claim_past_expiry_shows_in_pool(customer_service: CustomerService
     pool = await svc.stub.ListCustomers(rpc.ListCustomersRequest(
         stage=pb.OWNERSHIP_STAGE_IN_POOL), metadata=svc.rep())
     assert created.id in {c.id for c in pool.customers}
+
+
+async def test_list_customers_by_owner_follows_the_read_model(
+        customer_service: CustomerService, publish: Publish) -> None:
+    svc = customer_service
+
+    async def create(name: str) -> str:
+        return (await svc.stub.CreateCustomer(rpc.CreateCustomerRequest(
+            customer=customer_input(name)), metadata=svc.rep("u-reg"))).customer.id
+
+    async def by_owner(owner: str, stage: pb.OwnershipStage.ValueType = 0) -> list[str]:
+        ids: list[str] = []
+        token = ""
+        while True:  # one per page, so the owner filter holds across page tokens
+            page = await svc.stub.ListCustomers(rpc.ListCustomersRequest(
+                owner_id=owner, stage=stage, page_size=1, page_token=token), metadata=svc.rep())
+            ids += [c.id for c in page.customers]
+            assert all(c.ownership.owner_id == owner for c in page.customers)
+            if not (token := page.next_page_token):
+                return ids
+
+    held, other, expiring, released, never = [
+        await create(f"归属筛选{n}有限公司") for n in ("甲", "乙", "丙", "丁", "戊")]
+    released_claim = new_id()
+    await publish(pe.CustomerClaimed(claim=state(held, new_id(), 1, PS.CLAIM_STAGE_POTENTIAL,
+                                                 owner="u-alice")))
+    await publish(pe.CustomerClaimed(claim=state(other, new_id(), 1, PS.CLAIM_STAGE_INTENTION,
+                                                 owner="u-bob")))
+    await publish(pe.CustomerClaimed(claim=state(expiring, new_id(), 1,
+                                                 PS.CLAIM_STAGE_INTENTION, owner="u-alice",
+                                                 expires_in=timedelta(hours=1))))
+    await publish(pe.CustomerClaimed(claim=state(released, released_claim, 1,
+                                                 PS.CLAIM_STAGE_POTENTIAL, owner="u-alice")))
+    await publish(pe.ClaimReleased(claim=state(released, released_claim, 2,
+                                               PS.CLAIM_STAGE_ENDED, owner="u-alice")))
+    await wait_for_stage(svc, held, pb.OWNERSHIP_STAGE_POTENTIAL, "u-alice")
+    await wait_for_stage(svc, other, pb.OWNERSHIP_STAGE_INTENTION, "u-bob")
+    await wait_for_stage(svc, expiring, pb.OWNERSHIP_STAGE_INTENTION, "u-alice")
+    await wait_for_stage(svc, released, pb.OWNERSHIP_STAGE_IN_POOL)
+
+    # Released and never-claimed customers belong to nobody; each owner sees their own.
+    assert await by_owner("u-alice") == [held, expiring]
+    assert await by_owner("u-bob") == [other]
+    assert await by_owner("u-nobody") == []
+    assert await by_owner("u-alice", stage=pb.OWNERSHIP_STAGE_INTENTION) == [expiring]
+    # A claim past its expiry is no longer the owner's, before protection even says so.
+    svc.clock.advance(timedelta(hours=2))
+    assert await by_owner("u-alice") == [held]
+    pool = await svc.stub.ListCustomers(rpc.ListCustomersRequest(
+        stage=pb.OWNERSHIP_STAGE_IN_POOL), metadata=svc.rep())
+    assert {expiring, released, never} <= {c.id for c in pool.customers}
