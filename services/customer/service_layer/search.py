@@ -25,6 +25,7 @@ from services.customer.domain.normalize import (
     normalize_keyword,
 )
 from services.customer.domain.phones import parse_phone
+from services.customer.domain.rules import CustomerRules
 from services.customer.service_layer.access import SALES, is_privileged, require_role
 from services.customer.service_layer.deps import CustomerDeps
 
@@ -35,11 +36,11 @@ def _invalid(description: str) -> InvalidArgument:
     return InvalidArgument([FieldViolation("keyword", description, str(Reason.REQUIRED))])
 
 
-def plan_for(keyword: str, deps: CustomerDeps) -> SearchPlan:
+def plan_for(keyword: str, rules: CustomerRules) -> SearchPlan:
     """Which indexes a keyword is looked up in (see adapters/search_queries.py)."""
     if len(keyword) > MAX_KEYWORD:
         raise _invalid(f"keyword must be at most {MAX_KEYWORD} characters")
-    kind = classify_keyword(keyword, deps.rules.names)
+    kind = classify_keyword(keyword, rules.names)
     if kind is KeywordKind.EMPTY:
         raise _invalid("enter a name fragment, pinyin initials, a phone number or credit code")
     compact = "".join(ch for ch in unicodedata.normalize("NFKC", keyword)
@@ -49,16 +50,15 @@ def plan_for(keyword: str, deps: CustomerDeps) -> SearchPlan:
     if kind is KeywordKind.PHONE:
         phones = {compact}
         with contextlib.suppress(InvalidArgument):
-            phones.add(parse_phone(keyword, rules=deps.rules.phones)[1])
+            phones.add(parse_phone(keyword, rules=rules.phones)[1])
         return SearchPlan(phones=tuple(sorted(phones)))
     norm = normalize_keyword(keyword)
     if len(norm) < 2:
         raise _invalid("enter at least 2 characters")
-    plan = SearchPlan(name=norm, name_bigrams=tuple(bigrams(norm)))
-    if kind is KeywordKind.PINYIN_INITIALS:
-        plan = SearchPlan(name=norm, name_bigrams=plan.name_bigrams, initials=norm,
-                          initials_bigrams=tuple(bigrams(norm)))
-    return plan
+    if kind is KeywordKind.PINYIN_INITIALS:  # may equally be a Latin name: search both
+        return SearchPlan(name=norm, name_bigrams=tuple(bigrams(norm)), initials=norm,
+                          initials_grams=search_queries.initials_grams(norm))
+    return SearchPlan(name=norm, name_bigrams=tuple(bigrams(norm)))
 
 
 def _keyset(after: list[Any] | None) -> list[Any] | None:
@@ -84,12 +84,9 @@ async def search_collisions(deps: CustomerDeps, caller: Identity, keyword: str, 
                             include_leads: bool, limit: int,
                             after: list[Any] | None) -> list[Hit]:
     require_role(caller, SALES, "searching customers")
-    plan = plan_for(keyword, deps)
-    async with deps.runtime.pool.acquire() as conn:
-        with_leads = include_leads and await search_queries.leads_table_exists(conn)
-        rows = await search_queries.search(
-            conn, plan, include_leads=with_leads, cap=deps.settings.search_candidate_cap,
-            limit=limit, after=_keyset(after))
+    plan = plan_for(keyword, deps.rules)
+    rows = await search_queries.search(deps.runtime.pool, plan, include_leads=include_leads,
+                                       limit=limit, after=_keyset(after))
     now = deps.clock.now()
     privileged = is_privileged(caller)
     hits = []

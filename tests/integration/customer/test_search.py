@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import grpc
 import pytest
+from google.protobuf.field_mask_pb2 import FieldMask
 
 from crm.customer.v1 import customer_pb2 as pb
 from crm.customer.v1 import customer_service_pb2 as rpc
@@ -36,6 +37,18 @@ async def search(svc: CustomerService, keyword: str, user: str = "u-x",
     return await svc.stub.SearchCollisions(  # type: ignore[no-any-return]
         rpc.SearchCollisionsRequest(keyword=keyword, include_leads=True, **kw),  # type: ignore[arg-type]
         metadata=svc.caller(user, roles=roles))
+
+
+async def walk(svc: CustomerService, keyword: str, page_size: int) -> list[str]:
+    """Every match's name, page by page."""
+    names: list[str] = []
+    token = ""
+    while True:
+        page = await search(svc, keyword, page_size=page_size, page_token=token)
+        names += [m.name for m in page.matches]
+        token = page.next_page_token
+        if not token:
+            return names
 
 
 async def test_two_character_keyword_ranks_exact_prefix_contains(
@@ -100,14 +113,7 @@ async def test_disclosure_follows_role(customer_service: CustomerService) -> Non
 async def test_paging_and_bad_keywords(customer_service: CustomerService) -> None:
     svc = customer_service
     await seed(svc)
-    seen: list[str] = []
-    token = ""
-    while True:
-        page = await search(svc, "有限", page_size=2, page_token=token)
-        seen += [m.name for m in page.matches]
-        token = page.next_page_token
-        if not token:
-            break
+    seen = await walk(svc, "有限", page_size=2)
     assert sorted(seen) == sorted(NAMES) and len(seen) == len(set(seen))
     for keyword in ("", "春", "  ", "!!"):
         with pytest.raises(grpc.aio.AioRpcError) as caught:
@@ -115,3 +121,41 @@ async def test_paging_and_bad_keywords(customer_service: CustomerService) -> Non
         err = rich_error(caught.value)
         assert err.code is grpc.StatusCode.INVALID_ARGUMENT
         assert "keyword" in err.field_violations
+
+
+async def test_paging_walks_every_rank_in_order(customer_service: CustomerService) -> None:
+    svc = customer_service
+    await seed(svc)
+    whole = [m.name for m in (await search(svc, "春意")).matches]
+    assert await walk(svc, "春意", page_size=1) == whole
+
+
+async def test_longer_keywords_rank_exact_prefix_contains_pinyin(
+        customer_service: CustomerService) -> None:
+    svc = customer_service
+    await seed(svc)
+    reply = await search(svc, "春意空调有限公司")
+    assert [(m.name, m.match_type) for m in reply.matches][:2] == [
+        ("春意空调有限公司", pb.MATCH_TYPE_EXACT),
+        ("靖江市春意空调有限公司", pb.MATCH_TYPE_CONTAINS)]
+    prefix = await search(svc, "春意空调")
+    assert [m.match_type for m in prefix.matches] == [pb.MATCH_TYPE_PREFIX,
+                                                      pb.MATCH_TYPE_CONTAINS]
+    for initials in ("cyk", "cykt"):  # a trigram, and a longer keyword rechecked
+        pinyin = await search(svc, initials)
+        assert [(m.name, m.match_type) for m in pinyin.matches] == [
+            ("春意空调有限公司", pb.MATCH_TYPE_PINYIN),
+            ("靖江市春意空调有限公司", pb.MATCH_TYPE_PINYIN)]
+
+
+async def test_renamed_customer_is_found_by_its_new_name_only(
+        customer_service: CustomerService) -> None:
+    svc = customer_service
+    made = await seed(svc)
+    await svc.stub.UpdateCustomer(rpc.UpdateCustomerRequest(
+        customer_id=made["春风暖通有限公司"].id,
+        customer=rpc.CustomerInput(name="秋实暖通有限公司"),
+        update_mask=FieldMask(paths=["name"])), metadata=svc.rep("u-4"))
+    assert not (await search(svc, "春风")).matches
+    assert [m.name for m in (await search(svc, "秋实")).matches] == ["秋实暖通有限公司"]
+    assert [m.name for m in (await search(svc, "qs")).matches] == ["秋实暖通有限公司"]
