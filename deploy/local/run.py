@@ -15,8 +15,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-import grpc
-from grpc_health.v1 import health_pb2, health_pb2_grpc
+from services.chassis.health_probe import wait_serving as probe_serving
 
 ROOT = Path(__file__).resolve().parents[2]
 COLORS = ["\033[36m", "\033[35m", "\033[33m", "\033[32m", "\033[34m", "\033[31m"]
@@ -50,19 +49,7 @@ async def pump(name: str, color: str, stream: asyncio.StreamReader) -> None:
 
 
 async def wait_serving(proc: Proc, limit: float = 60.0) -> None:
-    deadline = asyncio.get_running_loop().time() + limit
-    async with grpc.aio.insecure_channel(f"127.0.0.1:{proc.port}") as channel:
-        stub = health_pb2_grpc.HealthStub(channel)
-        while True:
-            try:
-                reply = await stub.Check(health_pb2.HealthCheckRequest(), timeout=1)
-                if reply.status == health_pb2.HealthCheckResponse.SERVING:
-                    return
-            except grpc.aio.AioRpcError:
-                pass
-            if asyncio.get_running_loop().time() > deadline:
-                raise TimeoutError(f"{proc.name} did not become SERVING on port {proc.port}")
-            await asyncio.sleep(0.3)
+    await probe_serving(proc.port, name=proc.name, limit=limit)
 
 
 async def main() -> int:

@@ -26,9 +26,22 @@ async def create_pool(
         **(server_settings or {}),
     }
     pool: Any = await asyncpg.create_pool(
-        database_url, min_size=min_size, max_size=max_size, server_settings=settings
+        database_url, min_size=min_size, max_size=max_size, server_settings=settings,
+        reset=_keep_session,
     )
     return pool
+
+
+async def _keep_session(_conn: asyncpg.Connection) -> None:
+    """Return a connection to the pool without asyncpg's reset query.
+
+    The default runs ``pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET
+    ALL`` on every release: a round trip per unit of work. The services keep no
+    session state (no ``LISTEN``, session advisory lock or ``WITH HOLD``
+    cursor: locks are ``_xact_``, settings are connection parameters; the one
+    session ``SET``, in collision search, is ``RESET`` by its caller), and
+    asyncpg still rolls back a transaction left open.
+    """
 
 
 async def ensure_database(database_url: str) -> None:

@@ -66,12 +66,13 @@ class OutboxRelay:
         schema: str,
         batch: int = 256,
         sweep_interval: float = 2.0,
+        linger: float = 0.0,
     ) -> None:
         self._pool = pool
         self._exchange = exchange
         self._batch = batch
         self._worker = LoopWorker(f"outbox-relay-{schema}", self.publish_batch,
-                                  batch=batch, interval=sweep_interval)
+                                  batch=batch, interval=sweep_interval, linger=linger)
 
     async def start(self) -> None:
         self._worker.start()
@@ -111,7 +112,8 @@ class OutboxRelay:
             headers=headers,
             delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
         )
-        await self._exchange.publish(message, routing_key=row["routing_key"])
+        # Not mandatory: an event nobody subscribes to yet is not an error.
+        await self._exchange.publish(message, routing_key=row["routing_key"], mandatory=False)
 
     async def _mark_published(self, conn: asyncpg.Connection, seqs: list[int]) -> None:
         await conn.execute("DELETE FROM outbox WHERE seq = ANY($1::bigint[])", seqs)

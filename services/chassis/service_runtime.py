@@ -86,7 +86,8 @@ class ServiceRuntime:
                                                              self.infra.exchange)
         self.relay = OutboxRelay(
             self._pool, self._exchange, schema=self.schema, batch=self.infra.outbox_batch,
-            sweep_interval=self.infra.outbox_sweep_interval.total_seconds())
+            sweep_interval=self.infra.outbox_sweep_interval.total_seconds(),
+            linger=self.infra.outbox_linger.total_seconds())
         await self.relay.start()
 
     def uow(self, *, isolation: str = "read_committed") -> UnitOfWork:

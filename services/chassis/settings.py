@@ -38,6 +38,9 @@ class InfraSettings(BaseSettings):
     auth_issuer: str = "crm-gateway"
     outbox_batch: int = Field(default=256, ge=1, le=5000)
     outbox_sweep_interval: timedelta = timedelta(seconds=2)
+    # After a commit wakes the relay it waits this long, so a burst of commits is
+    # published as one batch (one SELECT, one DELETE) rather than one step each.
+    outbox_linger: timedelta = timedelta(milliseconds=5)
     consumer_prefetch: int = Field(default=64, ge=1)
     consumer_max_retries: int = Field(default=5, ge=0)
     consumer_retry_delay: timedelta = timedelta(seconds=2)

@@ -2,8 +2,11 @@
 
 The outbox relay and every timer scheduler are this loop: run ``step`` until
 it reports less than a full batch, then sleep until ``wake()`` or the sweep
-interval, whichever comes first. Errors are logged and retried with backoff,
-so a broker or database outage pauses the loop instead of killing it.
+interval, whichever comes first. With ``linger``, a wake-up waits that long
+before the next step, so work arriving in a burst (an outbox row per commit
+under load) is taken in one batch instead of one step per arrival. Errors are
+logged and retried with backoff, so a broker or database outage pauses the loop
+instead of killing it.
 """
 
 from __future__ import annotations
@@ -26,12 +29,14 @@ class LoopWorker:
         batch: int,
         interval: float,
         max_backoff: float = 5.0,
+        linger: float = 0.0,
     ) -> None:
         self.name = name
         self._step = step
         self._batch = batch
         self._interval = interval
         self._max_backoff = max_backoff
+        self._linger = linger
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -65,5 +70,9 @@ class LoopWorker:
                 continue
             if done >= self._batch:
                 continue
-            with contextlib.suppress(TimeoutError):
+            try:
                 await asyncio.wait_for(self._wake.wait(), timeout=self._interval)
+            except TimeoutError:
+                continue  # the sweep
+            if self._linger:
+                await asyncio.sleep(self._linger)

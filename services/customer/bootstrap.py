@@ -28,7 +28,8 @@ async def build(
     runtime = ServiceRuntime(
         infra, name=settings.service_name, schema=settings.schema_name, migrations=MIGRATIONS,
         clock=clock,
-        # Search queries depend on literal-aware plans (see ARCHITECTURE.md).
+        # Optional-filter list queries plan best with their literals; collision
+        # search switches its own connection to generic plans (search_queries.py).
         db_server_settings={"plan_cache_mode": "force_custom_plan"})
     await runtime.open()
     deps = CustomerDeps(runtime=runtime, settings=settings, rules=settings.rules())

@@ -315,9 +315,12 @@ async def search(pool: asyncpg.Pool, plan: SearchPlan, *, include_leads: bool, l
     async with pool.acquire() as conn:
         # Planning this statement costs more than running it, and every scan is an
         # index range scan whatever the keyword, so a cached generic plan is right.
-        # The pool resets the setting when the connection goes back.
+        # The pool keeps session state (no reset query), so put the setting back.
         await conn.execute("SET plan_cache_mode = force_generic_plan")
-        found = await conn.fetch(sql, *args)
+        try:
+            found = await conn.fetch(sql, *args)
+        finally:
+            await conn.execute("RESET plan_cache_mode")
     rows = sorted((SearchRow(*r) for r in found), key=SearchRow.keyset)
     if plan.phones or plan.credit_code:
         rows = [r for r in rows if after is None or r.keyset() > after][:limit]

@@ -79,19 +79,35 @@ def _span_in(claim_id: str, customer_id: str, raw: list[Any]) -> OwnershipSpan:
                          SpanEnd(how) if how else None, t_from, t_to)
 
 
-def extra_json(claim: Claim) -> str:
-    return json.dumps({
+def extra_data(claim: Claim) -> dict[str, Any]:
+    return {
         "ext": {stage.value: n for stage, n in claim.extensions_used.items()},
         "pp": _request_out(claim.pending_promotion),
         "pe": _request_out(claim.pending_extension),
         "warn": sorted([at.isoformat(), int(lead.total_seconds())]
                        for at, lead in claim.warnings_sent),
         "hist": [_span_out(s) for s in claim.history],
-    }, separators=(",", ":"))
+    }
+
+
+def extra_json(claim: Claim) -> str:
+    return json.dumps(extra_data(claim), separators=(",", ":"))
 
 
 def claim_values(claim: Claim) -> dict[str, Any]:
-    """Every column of the claim's row, by name."""
+    """Every column of the claim's row, by name (``extra`` as JSON text)."""
+    return {**_scalars(claim), "extra": extra_json(claim)}
+
+
+def claim_document(claim: Claim) -> dict[str, Any]:
+    """The claim's row as a JSON object: timestamps in ISO 8601, ``extra`` nested."""
+    row: dict[str, Any] = {k: v.isoformat() if isinstance(v, datetime) else v
+                           for k, v in _scalars(claim).items()}
+    row["extra"] = extra_data(claim)
+    return row
+
+
+def _scalars(claim: Claim) -> dict[str, Any]:
     return {
         "id": claim.id, "customer_id": claim.customer_id, "owner_id": claim.owner_id,
         "owner_department": claim.owner_department, "region": claim.region,
@@ -104,7 +120,7 @@ def claim_values(claim: Claim) -> dict[str, Any]:
         "end_reason": claim.end_reason.value if claim.end_reason else None,
         "ended_at": claim.ended_at, "cooldown_until": claim.cooldown_until,
         "contract_id": claim.contract_id, "deadline": claim.deadline,
-        "version": claim.version, "extra": extra_json(claim),
+        "version": claim.version,
     }
 
 

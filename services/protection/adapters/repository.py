@@ -1,8 +1,7 @@
 """SQL for the protection tables, on the unit of work's connection.
 
-Every write is set-based (arrays through ``unnest``) so one claim and a batch
-of ten thousand take the same number of round trips; everything a unit of
-work writes goes in one statement (``ClaimWrites``).
+Reads are here; everything a unit of work writes goes in one statement
+(``claim_writes.ClaimWrites``).
 """
 
 from __future__ import annotations
@@ -12,86 +11,17 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
 
 import asyncpg
 
 from services.chassis.events import EncodedEvent
-from services.chassis.outbox import outbox_columns, outbox_insert
-from services.protection.adapters.claim_rows import (
-    CLAIM_COLUMNS,
-    COLUMN_TYPES,
-    MUTABLE_COLUMNS,
-    SELECT_CLAIM,
-    claim_from_row,
-    claim_values,
-)
-from services.protection.adapters.event_codec import HistoryLine
+from services.protection.adapters.claim_rows import CLAIM_COLUMNS, SELECT_CLAIM, claim_from_row
+from services.protection.adapters.claim_writes import ClaimWrites
 from services.protection.domain.model import ACTIVE_STAGES, Claim
 from services.protection.domain.ownership import RepClaimFacts
 from services.protection.domain.timers import Timer, TimerKind
 
 ACTIVE = sorted(s.value for s in ACTIVE_STAGES)
-
-
-_UPDATE_COLUMNS = ("id", *MUTABLE_COLUMNS)
-_TIMER_COLUMNS = (("claim_id", "text"), ("name", "text"), ("due_at", "timestamptz"),
-                  ("kind", "text"), ("lead_seconds", "bigint"))
-_HISTORY_COLUMNS = tuple((f, "text") if f != "at" else (f, "timestamptz") for f in (
-    "customer_id", "claim_id", "at", "action", "from_owner_id", "to_owner_id", "actor_id",
-    "reason", "stage"))
-
-
-class _Params:
-    """Numbers ``$n`` placeholders in the order the arrays are bound."""
-
-    def __init__(self) -> None:
-        self.count = 0
-
-    def unnest(self, columns: Sequence[tuple[str, str]]) -> str:
-        args = []
-        for _, sql_type in columns:
-            self.count += 1
-            args.append(f"${self.count}::{sql_type}[]")
-        return f"unnest({', '.join(args)}) AS u({', '.join(name for name, _ in columns)})"
-
-
-def _write_statement() -> str:
-    """Every write of one unit in one statement (one round trip), CTE by CTE.
-
-    The update of changed claims runs first (the insert reads its count): a
-    claim that lapsed unnoticed is ended before its customer's new claim
-    passes the one-live-claim-per-customer index. Empty arrays write nothing.
-    """
-    p = _Params()
-    update = p.unnest([(c, COLUMN_TYPES[c]) for c in _UPDATE_COLUMNS])
-    insert = p.unnest([(c, COLUMN_TYPES[c]) for c in CLAIM_COLUMNS])
-    timers = p.unnest(_TIMER_COLUMNS)
-    history = p.unnest(_HISTORY_COLUMNS)
-    cooldowns = p.unnest([("rep_id", "text"), ("customer_id", "text"), ("until", "timestamptz")])
-    pool = p.unnest([("rep_id", "text"), ("day", "date")])
-    return (
-        "WITH changed AS (UPDATE claims c SET "
-        + ", ".join(f"{col} = u.{col}" for col in MUTABLE_COLUMNS)
-        + f" FROM {update} WHERE c.id = u.id RETURNING c.id), "
-        f"created AS (INSERT INTO claims ({', '.join(CLAIM_COLUMNS)}) SELECT * FROM {insert} "
-        "WHERE (SELECT count(*) FROM changed) >= 0), "
-        f"new_timers AS (INSERT INTO timers ({', '.join(n for n, _ in _TIMER_COLUMNS)}) "
-        f"SELECT * FROM {timers} ON CONFLICT DO NOTHING), "
-        f"history AS (INSERT INTO ownership_events ({', '.join(n for n, _ in _HISTORY_COLUMNS)}) "
-        f"SELECT * FROM {history}), "
-        f"cooldowns AS (INSERT INTO release_cooldowns (rep_id, customer_id, until) "
-        f"SELECT * FROM {cooldowns} ON CONFLICT (rep_id, customer_id) "
-        "DO UPDATE SET until = EXCLUDED.until), "
-        f"pool AS (INSERT INTO pool_claim_counts (rep_id, day, claims) "
-        f"SELECT rep_id, day, count(*) FROM {pool} GROUP BY rep_id, day "
-        "ON CONFLICT (rep_id, day) DO UPDATE SET claims = pool_claim_counts.claims "
-        "+ EXCLUDED.claims), "
-        f"events AS ({outbox_insert(p.count + 1)}) "
-        "SELECT 1")
-
-
-WRITE_CHANGES = _write_statement()
 
 
 # The claim path's reads, by name so the benchmark runs the very same statements.
@@ -119,33 +49,6 @@ def rep_lock_key(rep_id: str) -> str:
 
 
 @dataclass(frozen=True)
-class ClaimWrites:
-    """What one unit of work writes: all of it goes in one statement."""
-
-    new: Sequence[Claim] = ()
-    changed: Sequence[Claim] = ()
-    timers: Sequence[tuple[str, Timer]] = ()
-    history: Sequence[HistoryLine] = ()
-    cooldowns: Sequence[tuple[str, str, datetime]] = ()  # rep, customer, until
-    pool_claims: Sequence[tuple[str, date]] = ()  # rep, China day
-    events: Sequence[EncodedEvent] = ()
-
-    def arguments(self) -> list[list[Any]]:
-        timers = self.timers
-        return [
-            *_columns(self.changed, _UPDATE_COLUMNS),
-            *_columns(self.new, CLAIM_COLUMNS),
-            [t[0] for t in timers], [t[1].name for t in timers], [t[1].due_at for t in timers],
-            [t[1].kind.value for t in timers],
-            [int(t[1].lead.total_seconds()) for t in timers],
-            *[[getattr(line, f) for line in self.history] for f, _ in _HISTORY_COLUMNS],
-            *[[row[i] for row in self.cooldowns] for i in range(3)],
-            *[[row[i] for row in self.pool_claims] for i in range(2)],
-            *outbox_columns(self.events),
-        ]
-
-
-@dataclass(frozen=True)
 class CustomerEntry:
     customer_id: str
     name: str
@@ -154,11 +57,6 @@ class CustomerEntry:
     level: str
     present: bool
     formal: bool
-
-
-def _columns(claims: Sequence[Claim], names: Sequence[str]) -> list[list[Any]]:
-    rows = [claim_values(c) for c in claims]
-    return [[row[name] for row in rows] for name in names]
 
 
 class ClaimRepository:
@@ -245,7 +143,8 @@ class ClaimRepository:
 
     async def write(self, writes: ClaimWrites) -> None:
         """Claims, timers, history, cooldowns, pool counts and events: one round trip."""
-        await self.conn.execute(WRITE_CHANGES, *writes.arguments())
+        sql, args = writes.statement()
+        await self.conn.execute(sql, *args)
 
     # ---------------------------------------------------------------- timers
 

@@ -12,8 +12,9 @@ from datetime import date, datetime
 
 from services.chassis.events import EncodedEvent, OutgoingEvent
 from services.chassis.uow import UnitOfWork
+from services.protection.adapters.claim_writes import ClaimWrites
 from services.protection.adapters.event_codec import history_line, outgoing
-from services.protection.adapters.repository import ClaimRepository, ClaimWrites
+from services.protection.adapters.repository import ClaimRepository
 from services.protection.domain.events import Event
 from services.protection.domain.model import Claim
 from services.protection.domain.policy import Policy

@@ -1,4 +1,4 @@
-"""Two replicas on one schema: one winner per customer, each timer fired once."""
+"""Two replicas on one schema: one winner per customer, each timer fired once; big batches."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import grpc
 import pytest
 
 from crm.protection.v1 import protection_service_pb2 as api
+from services.protection.adapters.claim_writes import DOCUMENT_LIMIT
 from tests.integration.protection.support import Cluster, Users, add_customer
 from tests.support.grpc_errors import rich_error
 
@@ -79,3 +80,32 @@ async def test_two_replicas_fire_each_timer_once(
     await events.settle(0.3)
     arrived = events.matching(lambda m: m.aggregate_id in mine)
     assert sorted(m.aggregate_id for m in arrived) == sorted(claims)
+
+
+async def test_one_timer_batch_larger_than_a_json_document(
+        protection_cluster: MakeCluster, users: Users,
+        event_collector: Callable[..., Awaitable[Any]]) -> None:
+    """40 claims expire in one scheduler step: more than DOCUMENT_LIMIT, so the rows
+    go as typed arrays; every claim ends, with its history line and its event."""
+    assert DOCUMENT_LIMIT < 40
+    cluster = await protection_cluster(potential_duration=timedelta(hours=1), warn_before=())
+    events = await event_collector("crm.protection.events.v1.ClaimExpired")
+    customers, claims = [], []
+    for i in range(40):
+        customers.append(await add_customer(cluster))
+        claimed = await cluster.stub.ClaimCustomer(api.ClaimCustomerRequest(
+            customer_id=customers[-1]), metadata=users.rep(f"rep-{i}"))
+        claims.append(claimed.claim.id)
+    await asyncio.gather(*(cluster.stub.ApproveClaim(api.ApproveClaimRequest(claim_id=c),
+                                                     metadata=users.reviewer())
+                           for c in claims))
+    cluster.clock.advance(timedelta(hours=1, seconds=1))
+    assert await cluster.service.scheduler.step() == len(claims)  # one batch
+    mine = set(claims)
+    await events.wait_for(lambda m: m.aggregate_id in mine, count=len(claims))
+    history = await cluster.stub.ListOwnershipHistory(api.ListOwnershipHistoryRequest(
+        customer_id=customers[7]), metadata=users.manager())
+    assert history.events[-1].action == "expired"
+    owner = await cluster.stub.GetCustomerOwnership(api.GetCustomerOwnershipRequest(
+        customer_id=customers[7]), metadata=users.rep("rep-7"))
+    assert owner.in_pool
