@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import statistics
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -27,6 +28,7 @@ from services.chassis.settings import InfraSettings
 from services.protection import bootstrap
 from services.protection.adapters.claim_rows import CLAIM_COLUMNS
 from services.protection.config import ProtectionSettings
+from services.protection.views import ProtectionViews
 
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 
@@ -61,8 +63,41 @@ async def load(service: bootstrap.Protection, n: int, due: int, due_at: datetime
             "timers", schema_name=schema,
             columns=["claim_id", "name", "due_at", "kind", "lead_seconds", "fired"],
             records=timers)
-        await conn.execute(f'ANALYZE "{schema}".claims; ANALYZE "{schema}".timers')
+        await conn.copy_records_to_table(
+            "customers", schema_name=schema,
+            columns=["customer_id", "name", "region", "industry", "present"],
+            records=[(r[1], "bench", "cn-east", "hvac", True) for r in records])
+        await conn.copy_records_to_table(  # each customer's pool entry: held until expiry
+            "pool_entries", schema_name=schema,
+            columns=["customer_id", "region", "industry", "pool_from", "last_owner_id"],
+            records=[(r[1], "cn-east", "hvac", r[10], r[2]) for r in records])
+        for table in ("claims", "timers", "customers", "pool_entries"):
+            await conn.execute(f'ANALYZE "{schema}".{table}')
     return time.perf_counter() - started
+
+
+async def list_pool(service: bootstrap.Protection, now: datetime) -> None:
+    """Latency of the pool listing's first and a later page over the pooled customers."""
+    views = ProtectionViews(service.runtime.pool)
+
+    async def page(token: str = "", region: str = "") -> tuple[float, str]:
+        started = time.perf_counter()
+        found = await views.pool_customers(now=now, region=region, industry="hvac",
+                                           min_in_pool=None, max_in_pool=None, size=50,
+                                           token=token)
+        return time.perf_counter() - started, found.next_token
+
+    for label, region in (("whole pool", ""), ("one region", "cn-east")):
+        firsts, laters = [], []
+        for _ in range(20):
+            took, token = await page(region=region)
+            firsts.append(took)
+            for _ in range(10):
+                took, token = await page(token, region)
+            laters.append(took)
+        print(f"pool listing, {label}, 50 per page: first page p50 "
+              f"{statistics.median(firsts) * 1e3:.2f} ms, 11th page p50 "
+              f"{statistics.median(laters) * 1e3:.2f} ms")
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -80,7 +115,8 @@ async def main(args: argparse.Namespace) -> None:
     due_at = T0 + timedelta(days=1)
     try:
         load_s = await load(service, args.claims, args.due, due_at)
-        print(f"loaded {args.claims:,} claims + timers in {load_s:.1f} s")
+        print(f"loaded {args.claims:,} customers, claims, timers and pool entries in "
+              f"{load_s:.1f} s")
         clock.set(due_at + timedelta(seconds=1))
         started = time.perf_counter()
 
@@ -107,6 +143,7 @@ async def main(args: argparse.Namespace) -> None:
                   f"-> target 30 s: {'MET' if published_s <= 30 else 'MISSED'}")
         else:
             print(f"{outbox:,} events written to the outbox (not published: no broker)")
+        await list_pool(service, clock.now())
     finally:
         await drop(service, infra)
 

@@ -121,37 +121,33 @@ class ProtectionViews:
     async def pool_customers(self, *, now: datetime, region: str, industry: str,
                              min_in_pool: timedelta | None, max_in_pool: timedelta | None,
                              size: int, token: str) -> Page[PoolEntry]:
-        """Customers someone held before and nobody holds now, longest in the pool first."""
-        args: list[Any] = [now, ACTIVE, region, industry,
-                           now - min_in_pool if min_in_pool else None,
-                           now - max_in_pool if max_in_pool else None]
-        cursor = ""
+        """Customers someone held before and nobody holds now, longest in the pool
+        first: one range scan of a ``pool_entries`` index, however large the pool."""
+        args: list[Any] = [now - min_in_pool if min_in_pool else now]
+        where = ["p.pool_from <= $1", "c.present", "NOT c.formal"]
+
+        def arg(value: Any) -> str:
+            args.append(value)
+            return f"${len(args)}"
+
+        if region:
+            where.append(f"p.region = {arg(region)}")
+        if industry:
+            where.append(f"p.industry = {arg(industry)}")
+        if max_in_pool:
+            where.append(f"p.pool_from >= {arg(now - max_in_pool)}")
         if token:
             since, last_id = decode_token(token, 2)
-            args += [datetime.fromisoformat(since), last_id]
-            cursor = "AND (p.since, p.customer_id) > ($7, $8)"
-        args.append(size + 1)
-        sql = f"""
-            SELECT * FROM (
-              SELECT c.customer_id, c.name, c.region, c.industry, c.level,
-                     l.owner_id AS last_owner_id, COALESCE(l.ended_at, l.deadline) AS since
-              FROM customers c
-              JOIN LATERAL (SELECT owner_id, stage, ended_at, deadline FROM claims
-                            WHERE customer_id = c.customer_id
-                            ORDER BY claimed_at DESC, id DESC LIMIT 1) l ON true
-              WHERE c.present AND NOT c.formal
-                AND ($3 = '' OR c.region = $3) AND ($4 = '' OR c.industry = $4)
-                AND (l.stage = 'ENDED'
-                     OR (l.stage = ANY($2::text[]) AND l.deadline IS NOT NULL
-                         AND l.deadline <= $1))
-            ) p
-            WHERE ($5::timestamptz IS NULL OR p.since <= $5)
-              AND ($6::timestamptz IS NULL OR p.since >= $6) {cursor}
-            ORDER BY p.since, p.customer_id LIMIT ${len(args)}"""
+            where.append(f"(p.pool_from, p.customer_id) > ({arg(datetime.fromisoformat(since))}, "
+                         f"{arg(last_id)})")
+        sql = ("SELECT p.customer_id, c.name, p.region, p.industry, c.level, p.last_owner_id, "
+               "p.pool_from FROM pool_entries p JOIN customers c USING (customer_id) "
+               f"WHERE {' AND '.join(where)} "
+               f"ORDER BY p.pool_from, p.customer_id LIMIT {arg(size + 1)}")
         async with self.pool.acquire() as conn:
             rows = await conn.fetch(sql, *args)
         entries = [PoolEntry(r["customer_id"], r["name"], r["region"], r["industry"], r["level"],
-                             r["since"], r["last_owner_id"]) for r in rows[:size]]
+                             r["pool_from"], r["last_owner_id"]) for r in rows[:size]]
         more = len(rows) > size
         return Page(entries, encode_token([entries[-1].in_pool_since.isoformat(),
                                            entries[-1].customer_id]) if more else "")

@@ -54,6 +54,7 @@ _HISTORY = tuple((f, "timestamptz" if f == "at" else "text") for f in (
     "reason", "stage"))
 _COOLDOWNS = (("rep_id", "text"), ("customer_id", "text"), ("until", "timestamptz"))
 _POOL = (("rep_id", "text"), ("day", "date"))
+_ENTRIES = (("customer_id", "text"), ("pool_from", "timestamptz"), ("last_owner_id", "text"))
 
 # A FROM item yielding ``u`` with the named columns: (key, table, columns) -> SQL.
 Source = Callable[[str, str, Columns], str]
@@ -85,6 +86,14 @@ def _statement(source: Source, first_event_param: int, changed_ids: str) -> str:
         f"SELECT u.rep_id, u.day, count(*) FROM {source('pool', 'pool_claim_counts', _POOL)} "
         "GROUP BY u.rep_id, u.day ON CONFLICT (rep_id, day) "
         "DO UPDATE SET claims = pool_claim_counts.claims + EXCLUDED.claims), "
+        # After the claims' row locks (it reads ``changed``): see 0002_pool_entries.sql.
+        "entries AS (INSERT INTO pool_entries (customer_id, region, industry, pool_from, "
+        "last_owner_id) SELECT u.customer_id, COALESCE(d.region, ''), COALESCE(d.industry, ''), "
+        f"u.pool_from, u.last_owner_id FROM {source('entries', 'pool_entries', _ENTRIES)} "
+        "LEFT JOIN customers d ON d.customer_id = u.customer_id "
+        "WHERE (SELECT count(*) FROM changed) >= 0 "
+        "ON CONFLICT (customer_id) DO UPDATE SET pool_from = EXCLUDED.pool_from, "
+        "last_owner_id = EXCLUDED.last_owner_id), "
         f"events AS ({outbox_insert(first_event_param)}) "
         "SELECT 1")
 
@@ -96,7 +105,8 @@ def _document_statement() -> str:
     return _statement(source, 3, "$2::text[]")
 
 
-_ARRAY_PARAMS = sum(len(c) for c in (_UPDATE, _CLAIMS, _TIMERS, _HISTORY, _COOLDOWNS, _POOL))
+_ARRAY_PARAMS = sum(len(c) for c in (_UPDATE, _CLAIMS, _TIMERS, _HISTORY, _COOLDOWNS, _POOL,
+                                     _ENTRIES))
 
 
 def _array_statement() -> str:
@@ -133,6 +143,7 @@ class ClaimWrites:
     history: Sequence[HistoryLine] = ()
     cooldowns: Sequence[tuple[str, str, datetime]] = ()  # rep, customer, until
     pool_claims: Sequence[tuple[str, date]] = ()  # rep, China day
+    pool_entries: Sequence[tuple[str, datetime | None, str]] = ()  # customer, from, owner
     events: Sequence[EncodedEvent] = ()
 
     def statement(self) -> tuple[str, list[Any]]:
@@ -154,6 +165,8 @@ class ClaimWrites:
             "cooldowns": [{"rep_id": rep, "customer_id": customer, "until": _iso(until)}
                           for rep, customer, until in self.cooldowns],
             "pool": [{"rep_id": rep, "day": _iso(day)} for rep, day in self.pool_claims],
+            "entries": [{"customer_id": customer, "pool_from": since and _iso(since),
+                         "last_owner_id": owner} for customer, since, owner in self.pool_entries],
         }, separators=(",", ":"))
 
     def arrays(self) -> list[list[Any]]:
@@ -168,6 +181,7 @@ class ClaimWrites:
             *[[getattr(line, name) for line in self.history] for name, _ in _HISTORY],
             *[[row[i] for row in self.cooldowns] for i in range(3)],
             *[[row[i] for row in self.pool_claims] for i in range(2)],
+            *[[row[i] for row in self.pool_entries] for i in range(3)],
         ]
         assert len(arrays) == _ARRAY_PARAMS
         return arrays

@@ -93,6 +93,10 @@ class ClaimRepository:
             "industry = EXCLUDED.industry, level = EXCLUDED.level, present = EXCLUDED.present, "
             "updated_at = now()",
             customer_id, name, region, admin_region, industry, level, present)
+        # The pool's copy (customers before pool_entries: the writers' lock order).
+        await self.conn.execute(
+            "UPDATE pool_entries SET region = $2, industry = $3 WHERE customer_id = $1 "
+            "AND (region, industry) IS DISTINCT FROM ($2, $3)", customer_id, region, industry)
 
     async def mark_formal(self, customer_id: str, contract_id: str) -> bool:
         """Lock (creating if unknown) the directory row and mark it formal; False if it was."""

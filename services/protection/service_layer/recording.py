@@ -16,7 +16,7 @@ from services.protection.adapters.claim_writes import ClaimWrites
 from services.protection.adapters.event_codec import history_line, outgoing
 from services.protection.adapters.repository import ClaimRepository
 from services.protection.domain.events import Event
-from services.protection.domain.model import Claim
+from services.protection.domain.model import Claim, Stage
 from services.protection.domain.policy import Policy
 from services.protection.service_layer.deps import ProtectionDeps
 
@@ -41,8 +41,11 @@ def claim_writes(policy_for: Callable[[Claim], Policy],
         events.extend(claim.events)
         claim.events.clear()
     events.extend(extra_events)
+    latest = {c.customer_id: c for c in everything}  # a new claim after the one it ends
     return ClaimWrites(
         new=new, changed=changed, timers=timers,
+        pool_entries=[(c.customer_id, c.ended_at if c.stage is Stage.ENDED else c.deadline,
+                       c.owner_id) for c in latest.values()],
         history=[line for e in events if (line := history_line(e)) is not None],
         cooldowns=cooldowns, pool_claims=pool_claims,
         events=encode([outgoing(e) for e in events]))
