@@ -71,6 +71,13 @@ class ServiceRuntime:
             raise RuntimeError("runtime not opened")
         return self._exchange
 
+    @property
+    def publish_channel(self) -> AbstractChannel:
+        """The channel (publisher confirms) the exchange was declared on."""
+        if self._publish_channel is None:
+            raise RuntimeError("runtime not opened")
+        return self._publish_channel
+
     async def open(self) -> None:
         await ensure_database(self.infra.database_url)
         applied = await migrate_async(self.infra.database_url, self.schema, [self.migrations])
@@ -85,7 +92,8 @@ class ServiceRuntime:
         self._exchange = await rabbit.declare_event_exchange(self._publish_channel,
                                                              self.infra.exchange)
         self.relay = OutboxRelay(
-            self._pool, self._exchange, schema=self.schema, batch=self.infra.outbox_batch,
+            self._pool, self._publish_channel, self._exchange, schema=self.schema,
+            batch=self.infra.outbox_batch,
             sweep_interval=self.infra.outbox_sweep_interval.total_seconds(),
             linger=self.infra.outbox_linger.total_seconds())
         await self.relay.start()

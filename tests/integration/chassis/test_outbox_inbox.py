@@ -46,7 +46,7 @@ async def replace_relay(runtime: ServiceRuntime, relay: OutboxRelay) -> None:
 
 
 def relay_for(cls: type[OutboxRelay], runtime: ServiceRuntime, **kwargs: Any) -> Any:
-    return cls(runtime.pool, runtime.exchange, schema=runtime.schema,
+    return cls(runtime.pool, runtime.publish_channel, runtime.exchange, schema=runtime.schema,
                sweep_interval=runtime.infra.outbox_sweep_interval.total_seconds(), **kwargs)
 
 
@@ -86,15 +86,15 @@ async def test_rolled_back_event_is_never_published_committed_one_is(
 
 
 class CrashAfterPublish(OutboxRelay):
-    """Dies once between publishing a batch and deleting its rows."""
+    """Dies once between publishing a batch and committing its rows' delete."""
 
     crashes = 0
 
-    async def _mark_published(self, conn: asyncpg.Connection, seqs: list[int]) -> None:
+    async def _published(self, conn: asyncpg.Connection, rows: list[asyncpg.Record]) -> None:
         if self.crashes == 0:
             self.crashes += 1
-            raise ConnectionError("relay crashed before marking its batch published")
-        await super()._mark_published(conn, seqs)
+            raise ConnectionError("relay crashed before committing its batch's delete")
+        await super()._published(conn, rows)
 
 
 async def test_relay_crash_between_publish_and_mark_is_absorbed_by_inbox(
