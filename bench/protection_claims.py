@@ -13,9 +13,12 @@ generator. ``--callers`` (64) loops, each on its own customer, run for
   beforehand, through a pool of the server's size;
 - gRPC: ``ClaimCustomer`` then ``ReleaseCustomer`` on one channel.
 
+The modes alternate in ``--rounds`` slices, each after ``VACUUM (ANALYZE)``,
+and a slice's time includes publishing its events (see ``alternate``).
 Prints cycles/s, p50/p99 of the claim call (one cycle = one claim), the
-ratios (targets: throughput >= 0.6 of raw, p99 <= 1.5x raw), and CPU seconds
-per 1,000 cycles of this process and of the server process.
+ratios (targets: throughput >= 0.6 of raw, p99 <= 1.5x raw), the machine's
+busy cores, and CPU seconds per 1,000 cycles of this process, the service,
+PostgreSQL and RabbitMQ.
 
     PYTHONPATH=. .venv/bin/python bench/protection_claims.py [--seconds 10] [--callers 64]
 """
