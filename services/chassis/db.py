@@ -37,10 +37,10 @@ async def _keep_session(_conn: asyncpg.Connection) -> None:
 
     The default runs ``pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET
     ALL`` on every release: a round trip per unit of work. The services keep no
-    session state (no ``LISTEN``, session advisory lock or ``WITH HOLD``
-    cursor: locks are ``_xact_``, settings are connection parameters; the one
-    session ``SET``, in collision search, is ``RESET`` by its caller), and
-    asyncpg still rolls back a transaction left open.
+    session state (no ``SET``, ``LISTEN``, session advisory lock or ``WITH
+    HOLD`` cursor: locks are ``_xact_``, settings are connection parameters,
+    a query family that needs other settings gets its own pool), and asyncpg
+    still rolls back a transaction left open.
     """
 
 

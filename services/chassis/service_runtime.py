@@ -50,6 +50,7 @@ class ServiceRuntime:
         self._db_settings = db_server_settings or {}
         self.outbox = Outbox()
         self._pool: asyncpg.Pool | None = None
+        self._extra_pools: list[asyncpg.Pool] = []
         self._conn: AbstractRobustConnection | None = None
         self._publish_channel: AbstractChannel | None = None
         self._exchange: AbstractExchange | None = None
@@ -128,6 +129,18 @@ class ServiceRuntime:
         self._workers.append(worker)
         return worker
 
+    async def open_pool(self, purpose: str, *, max_size: int,
+                        server_settings: dict[str, str]) -> asyncpg.Pool:
+        """Another pool on the service's schema whose connections carry their own
+        settings (a query family that needs, say, generic plans, without a
+        ``SET`` round trip per use); closed with the runtime."""
+        pool = await create_pool(
+            self.infra.database_url, self.schema, min_size=1, max_size=max_size,
+            application_name=f"{self.name}-{purpose}",
+            server_settings={**self._db_settings, **server_settings})
+        self._extra_pools.append(pool)
+        return pool
+
     async def serve(self, port: int) -> int:
         """Start the gRPC server with the standard interceptor; returns the bound port."""
         interceptor = ServiceInterceptor(auth_secret=self.infra.auth_secret,
@@ -155,9 +168,9 @@ class ServiceRuntime:
             await self._bounded("outbox relay", self.relay.stop(), grace)
         if self._conn is not None:
             await self._bounded("broker connection", self._conn.close(), grace)
-        if self._pool is not None and not await self._bounded(
-                "database pool", self._pool.close(), grace):
-            self._pool.terminate()
+        for pool in [*self._extra_pools, *([self._pool] if self._pool else [])]:
+            if not await self._bounded("database pool", pool.close(), grace):
+                pool.terminate()
         log.info("service_stopped", service=self.name)
 
     @staticmethod

@@ -28,11 +28,16 @@ async def build(
     runtime = ServiceRuntime(
         infra, name=settings.service_name, schema=settings.schema_name, migrations=MIGRATIONS,
         clock=clock,
-        # Optional-filter list queries plan best with their literals; collision
-        # search switches its own connection to generic plans (search_queries.py).
+        # Optional-filter list queries plan best with their literals.
         db_server_settings={"plan_cache_mode": "force_custom_plan"})
     await runtime.open()
-    deps = CustomerDeps(runtime=runtime, settings=settings, rules=settings.rules())
+    # Collision search is the opposite: planning its statement costs more than
+    # running it, and every scan is an index range scan whatever the keyword.
+    search_pool = await runtime.open_pool(
+        "search", max_size=max(2, infra.db_pool_max // 2),
+        server_settings={"plan_cache_mode": "force_generic_plan"})
+    deps = CustomerDeps(runtime=runtime, settings=settings, rules=settings.rules(),
+                        search_pool=search_pool)
     runtime.add_service(ServiceBinding(
         customer_service_pb2_grpc.add_CustomerServiceServicer_to_server,
         CustomerServicer(deps), SERVICE_NAME))

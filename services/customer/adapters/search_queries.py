@@ -312,15 +312,8 @@ async def search(pool: asyncpg.Pool, plan: SearchPlan, *, include_leads: bool, l
                  if len(plan.name) > 2 or len(plan.initials_grams) > 1 else {})
     sql, args = build_search(plan, include_leads=include_leads, limit=limit, after=after,
                              frequency=frequency)
-    async with pool.acquire() as conn:
-        # Planning this statement costs more than running it, and every scan is an
-        # index range scan whatever the keyword, so a cached generic plan is right.
-        # The pool keeps session state (no reset query), so put the setting back.
-        await conn.execute("SET plan_cache_mode = force_generic_plan")
-        try:
-            found = await conn.fetch(sql, *args)
-        finally:
-            await conn.execute("RESET plan_cache_mode")
+    # ``pool``: the service's search pool, whose connections plan generically.
+    found = await pool.fetch(sql, *args)
     rows = sorted((SearchRow(*r) for r in found), key=SearchRow.keyset)
     if plan.phones or plan.credit_code:
         rows = [r for r in rows if after is None or r.keyset() > after][:limit]

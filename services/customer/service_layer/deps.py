@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import asyncpg
+
 from services.chassis.auth import Identity
 from services.chassis.clock import Clock
 from services.chassis.context import current_identity
@@ -19,6 +21,8 @@ class CustomerDeps:
     runtime: ServiceRuntime
     settings: CustomerSettings
     rules: CustomerRules
+    # Collision search's connections plan generically (bootstrap.py); None: the main pool.
+    search_pool: asyncpg.Pool | None = None
 
     @property
     def clock(self) -> Clock:

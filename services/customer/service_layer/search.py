@@ -85,8 +85,9 @@ async def search_collisions(deps: CustomerDeps, caller: Identity, keyword: str, 
                             after: list[Any] | None) -> list[Hit]:
     require_role(caller, SALES, "searching customers")
     plan = plan_for(keyword, deps.rules)
-    rows = await search_queries.search(deps.runtime.pool, plan, include_leads=include_leads,
-                                       limit=limit, after=_keyset(after))
+    rows = await search_queries.search(deps.search_pool or deps.runtime.pool, plan,
+                                       include_leads=include_leads, limit=limit,
+                                       after=_keyset(after))
     now = deps.clock.now()
     privileged = is_privileged(caller)
     hits = []
