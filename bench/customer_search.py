@@ -54,7 +54,7 @@ from services.customer.config import CustomerSettings
 from services.customer.domain.normalize import bigrams, search_keys
 from services.customer.service_layer.search import plan_for
 
-SECRET = "bench-secret-0123456789abcdef"
+SECRET = "bench-secret-for-the-collision-search-0123456789"  # >= 32 bytes (RFC 7518)
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 REGIONS = [
     "靖江市", "泰州市", "无锡市", "苏州市", "常州市", "南京市", "扬州市", "镇江市",

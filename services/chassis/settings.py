@@ -34,7 +34,8 @@ class InfraSettings(BaseSettings):
     log_format: Literal["json", "console"] = "console"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     # Shared HMAC secret for identity tokens. The default only suits a laptop.
-    auth_secret: str = Field(default="dev-only-insecure-secret-change-me", min_length=16)
+    # HS256 wants a key of at least 256 bits (RFC 7518 3.2).
+    auth_secret: str = Field(default="dev-only-insecure-secret-change-me", min_length=32)
     auth_issuer: str = "crm-gateway"
     outbox_batch: int = Field(default=256, ge=1, le=5000)
     outbox_sweep_interval: timedelta = timedelta(seconds=2)
