@@ -33,16 +33,27 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
     def __init__(self, *, auth_secret: str, auth_issuer: str, error_domain: str) -> None:
         self._verify = TokenVerifier(auth_secret, issuer=auth_issuer)
         self._domain = error_domain
+        # The wrapped handler of each method, built on its first call: the
+        # server asks for a handler on every call and the answer never changes.
+        self._wrapped: dict[str, Any] = {}
 
     async def intercept_service(
         self,
         continuation: Callable[[grpc.HandlerCallDetails], Awaitable[Any]],
         details: grpc.HandlerCallDetails,
     ) -> Any:
-        handler = await continuation(details)
         method: str = details.method
+        wrapped = self._wrapped.get(method)
+        if wrapped is not None:
+            return wrapped
+        handler = await continuation(details)
         if handler is None or method.startswith(PUBLIC_PREFIXES):
             return handler
+        wrapped = self._wrap(method, handler)
+        self._wrapped[method] = wrapped
+        return wrapped
+
+    def _wrap(self, method: str, handler: Any) -> Any:
         if handler.unary_unary is not None:
             return grpc.unary_unary_rpc_method_handler(
                 self._unary(method, handler.unary_unary),
