@@ -29,7 +29,6 @@ from datetime import UTC, datetime, timedelta
 from multiprocessing import get_context
 from typing import Any
 
-import aio_pika
 import asyncpg
 import grpc
 import uvloop
@@ -46,7 +45,7 @@ from services.chassis.auth import Identity, bearer, issue_token
 from services.chassis.db import ensure_database
 from services.chassis.logging import configure_logging
 from services.chassis.migrations import migrate_async
-from services.chassis.rabbit import dlx_name
+from services.chassis.rabbit import delete_topology
 from services.chassis.settings import InfraSettings
 from services.customer import bootstrap
 from services.customer.adapters import search_queries
@@ -218,16 +217,8 @@ async def keywords(conn: asyncpg.Connection, requests: int) -> dict[str, list[st
 
 async def drop_topology(infra: InfraSettings) -> None:
     """Delete the bench's own exchange and queues."""
-    connection = await aio_pika.connect(infra.rabbit_url)
-    try:
-        channel = await connection.channel()
-        queue = infra.queue_name("customer")
-        for name in (queue, f"{queue}.retry", f"{queue}.dlq"):
-            await channel.queue_delete(name)
-        for name in (infra.exchange, dlx_name(infra.exchange)):
-            await channel.exchange_delete(name)
-    finally:
-        await connection.close()
+    await delete_topology(infra.rabbit_url, exchange=infra.exchange,
+                          consumer_queues=[infra.queue_name("customer")])
 
 
 @dataclass(frozen=True)

@@ -40,7 +40,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import aio_pika
 import asyncpg
 import grpc
 import uvloop
@@ -53,6 +52,7 @@ from services.chassis.events import OutgoingEvent, encode
 from services.chassis.health_probe import wait_serving
 from services.chassis.ids import new_id
 from services.chassis.migrations import migrate_async
+from services.chassis.rabbit import delete_topology
 from services.chassis.settings import InfraSettings
 from services.protection import bootstrap
 from services.protection.adapters.repository import (
@@ -292,13 +292,8 @@ async def drop(infra: InfraSettings, schema: str, exchange: str, queue_prefix: s
     pool = await create_pool(infra.database_url, "public", min_size=1, max_size=1)
     await pool.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
     await pool.close()
-    connection = await aio_pika.connect(infra.rabbit_url)
-    async with connection:
-        channel = await connection.channel()
-        for queue in ("", ".retry", ".dlq"):
-            await channel.queue_delete(f"{queue_prefix}protection{queue}")
-        for name in (exchange, f"{exchange}.dlx"):
-            await channel.exchange_delete(name)
+    await delete_topology(infra.rabbit_url, exchange=exchange,
+                          consumer_queues=[f"{queue_prefix}protection"])
 
 
 async def alternate(infra: InfraSettings, schema: str, args: Any, raw_cycle: Cycle,

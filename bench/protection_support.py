@@ -14,6 +14,7 @@ import aio_pika
 from services.chassis.clock import Clock
 from services.chassis.db import create_pool, ensure_database
 from services.chassis.migrations import migrate_async
+from services.chassis.rabbit import delete_topology
 from services.chassis.service_runtime import ServiceRuntime
 from services.chassis.settings import InfraSettings
 from services.protection import bootstrap
@@ -48,7 +49,7 @@ async def open_service(infra: InfraSettings, settings: ProtectionSettings, *, cl
 async def drop(service: bootstrap.Protection, infra: InfraSettings) -> None:
     async with service.runtime.pool.acquire() as conn:
         await conn.execute(f'DROP SCHEMA "{service.runtime.schema}" CASCADE')
-    if service.runtime.relay is not None:
-        channel = await service.runtime._conn.channel()  # type: ignore[union-attr]
-        await channel.exchange_delete(infra.exchange)
     await service.runtime.close()
+    if service.runtime.relay is not None:  # it had a broker: delete its topology
+        await delete_topology(infra.rabbit_url, exchange=infra.exchange,
+                              consumer_queues=[infra.queue_name(service.runtime.name)])

@@ -34,6 +34,26 @@ def dlx_name(exchange: str) -> str:
     return f"{exchange}.dlx"
 
 
+def consumer_queue_names(queue: str) -> tuple[str, str, str]:
+    """The main, retry and dead-letter queues ``declare_consumer_queues`` makes for ``queue``."""
+    return queue, f"{queue}.retry", f"{queue}.dlq"
+
+
+async def delete_topology(url: str, *, exchange: str, consumer_queues: Iterable[str]) -> None:
+    """Delete what a throw-away run declared: the event exchange with its
+    dead-letter exchange, and each consumer queue with its retry and DLQ."""
+    connection = await aio_pika.connect(url)
+    try:
+        channel = await connection.channel()
+        for queue in consumer_queues:
+            for name in consumer_queue_names(queue):
+                await channel.queue_delete(name)
+        for name in (exchange, dlx_name(exchange)):
+            await channel.exchange_delete(name)
+    finally:
+        await connection.close()
+
+
 @dataclass(frozen=True)
 class ConsumerQueues:
     main: AbstractQueue
@@ -73,8 +93,9 @@ async def declare_consumer_queues(
     }
     if quorum:
         retry_args |= {"x-dead-letter-strategy": "at-least-once", "x-overflow": "reject-publish"}
-    await channel.declare_queue(f"{queue}.retry", durable=True, arguments=retry_args)
-    dlq = await channel.declare_queue(f"{queue}.dlq", durable=True,
+    _, retry_name, dlq_name = consumer_queue_names(queue)
+    await channel.declare_queue(retry_name, durable=True, arguments=retry_args)
+    dlq = await channel.declare_queue(dlq_name, durable=True,
                                       arguments={"x-queue-type": queue_type})
     await dlq.bind(dlx, routing_key=queue)
-    return ConsumerQueues(main, f"{queue}.retry", dlx, queue)
+    return ConsumerQueues(main, retry_name, dlx, queue)

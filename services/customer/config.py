@@ -52,7 +52,6 @@ class CustomerSettings(BaseSettings):
     classification_check_interval: timedelta = timedelta(seconds=30)
     # Collision search.
     search_default_page_size: int = Field(default=20, ge=1, le=200)
-    search_candidate_cap: int = Field(default=500, ge=50)
     list_max_page_size: int = Field(default=200, ge=1)
 
     def rules(self) -> CustomerRules:

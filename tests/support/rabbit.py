@@ -21,7 +21,7 @@ from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractIncomingMe
 from crm.common.v1.event_envelope_pb2 import EventEnvelope
 from services.chassis.events import decode
 from services.chassis.ids import new_id
-from services.chassis.rabbit import declare_event_exchange, dlx_name
+from services.chassis.rabbit import consumer_queue_names, declare_event_exchange, dlx_name
 
 
 @dataclass
@@ -44,7 +44,7 @@ class RabbitNames:
 
     def track_consumer_queue(self, queue: str) -> None:
         """Remember a consumer queue and the ``.retry``/``.dlq`` queues declared with it."""
-        self.queues.update({queue, f"{queue}.retry", f"{queue}.dlq"})
+        self.queues.update(consumer_queue_names(queue))
 
     def track_queue(self, queue: str) -> None:
         self.queues.add(queue)

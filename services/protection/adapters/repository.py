@@ -6,15 +6,12 @@ Reads are here; everything a unit of work writes goes in one statement
 
 from __future__ import annotations
 
-import json
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 import asyncpg
 
-from services.chassis.events import EncodedEvent
 from services.protection.adapters.claim_rows import CLAIM_COLUMNS, SELECT_CLAIM, claim_from_row
 from services.protection.adapters.claim_writes import ClaimWrites
 from services.protection.domain.model import ACTIVE_STAGES, Claim
@@ -178,14 +175,3 @@ class ClaimRepository:
                 "AS u(claim_id, name, due_at) WHERE t.claim_id = u.claim_id "
                 "AND t.name = u.name AND t.due_at = u.due_at",
                 [k[0] for k in keys], [k[1].name for k in keys], [k[1].due_at for k in keys])
-
-    # ---------------------------------------------------------------- outbox
-
-    async def copy_to_outbox(self, schema: str, events: Sequence[EncodedEvent]) -> None:
-        """Bulk outbox write for big batches (the scheduler): COPY instead of INSERTs."""
-        if not events:
-            return
-        await self.conn.copy_records_to_table(
-            "outbox", schema_name=schema, columns=["event_id", "routing_key", "body", "headers"],
-            records=[(uuid.UUID(e.event_id), e.routing_key, e.body, json.dumps(e.headers))
-                     for e in events])

@@ -37,10 +37,6 @@ class ProtectionDeps:
     def policy_for(self, claim: Claim) -> Policy:
         return self.policies.resolve(claim.region, claim.customer_level)
 
-    def wake_relay(self) -> None:
-        if self.runtime.relay is not None:
-            self.runtime.relay.wake()
-
     @staticmethod
     def caller() -> Actor:
         identity = current_identity()

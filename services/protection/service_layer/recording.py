@@ -11,6 +11,7 @@ from dataclasses import replace
 from datetime import date, datetime
 
 from services.chassis.events import EncodedEvent, OutgoingEvent
+from services.chassis.outbox import COPY_FROM
 from services.chassis.uow import UnitOfWork
 from services.protection.adapters.claim_writes import ClaimWrites
 from services.protection.adapters.event_codec import history_line, outgoing
@@ -19,10 +20,6 @@ from services.protection.domain.events import Event
 from services.protection.domain.model import Claim, Stage
 from services.protection.domain.policy import Policy
 from services.protection.service_layer.deps import ProtectionDeps
-
-# Above this many events a batch goes to the outbox by COPY (the scheduler's
-# batches of thousands); below, the events ride in the write statement.
-COPY_THRESHOLD = 64
 
 
 def claim_writes(policy_for: Callable[[Claim], Policy],
@@ -56,13 +53,13 @@ async def record(uow: UnitOfWork, deps: ProtectionDeps, changed: Sequence[Claim]
                  cooldowns: Sequence[tuple[str, str, datetime]] = (),
                  pool_claims: Sequence[tuple[str, date]] = ()) -> None:
     """Write ``claim_writes`` in the unit's transaction: one statement, but for
-    batches of ``COPY_THRESHOLD`` events or more, whose events go by COPY."""
+    batches big enough for the outbox to take their events by COPY."""
     writes = claim_writes(deps.policy_for, uow.encode, changed, new=new,
                           extra_events=extra_events, cooldowns=cooldowns,
                           pool_claims=pool_claims)
     repo = ClaimRepository(uow.conn)
-    if len(writes.events) < COPY_THRESHOLD:
+    if len(writes.events) < COPY_FROM:
         await repo.write(writes)
         return
     await repo.write(replace(writes, events=()))
-    await repo.copy_to_outbox(deps.runtime.schema, writes.events)
+    await deps.runtime.outbox.write(uow.conn, writes.events)

@@ -43,6 +43,5 @@ class TimerScheduler:
                     changed.append(claim)
             await repo.delete_timers(taken)
             await record(uow, deps, changed)
-            await uow.commit()
-        deps.wake_relay()
+            await uow.commit()  # the unit wakes the relay: its events went through encode
         return len(taken)
