@@ -50,7 +50,7 @@ from services.chassis.settings import InfraSettings
 from services.customer import bootstrap
 from services.customer.adapters import search_queries
 from services.customer.config import CustomerSettings
-from services.customer.domain.normalize import bigrams, search_keys
+from services.customer.domain.normalize import search_keys
 from services.customer.service_layer.search import plan_for
 
 SECRET = "bench-secret-for-the-collision-search-0123456789"  # >= 32 bytes (RFC 7518)
@@ -100,18 +100,19 @@ def records(args: tuple[int, list[str]]) -> list[tuple[Any, ...]]:
         owned = i % 3 == 0
         rows.append((
             uuid.UUID(int=(0x018F << 112) | i), f"C2026{i:07d}", name, keys.normalized,
-            list(keys.bigrams), keys.pinyin_initials, bigrams(keys.pinyin_initials),
-            keys.latin, "有限公司", "地址" + str(i), "空调暖通", f"1{30 + i % 60}{i:08d}"[:11],
+            keys.pinyin_initials, keys.latin, "有限公司", "地址" + str(i), "空调暖通",
+            f"1{30 + i % 60}{i:08d}"[:11],
             "bench", f"rep-{i % 5000}", "d-1", "cn-east", T0, T0,
             f"rep-{i % 5000}" if owned else None, "potential" if owned else "in_pool",
             T0 + timedelta(days=30) if owned else None))
     return rows
 
 
-COPY_COLUMNS = ["id", "code", "name", "normalized_name", "name_bigrams", "pinyin_initials",
-                "initials_bigrams", "latin", "legal_form", "address", "industry", "mobile",
+COPY_COLUMNS = ["id", "code", "name", "normalized_name", "pinyin_initials", "latin",
+                "legal_form", "address", "industry", "mobile",
                 "introduction", "registered_by", "department", "sales_region", "created_at",
                 "updated_at", "owner_id", "ownership_stage", "ownership_expires_at"]
+MOBILE = COPY_COLUMNS.index("mobile")
 # Secondary indexes of the loaded tables (primary keys and constraints stay):
 # dropped for the COPY and rebuilt from their own definitions after it.
 LOAD_INDEXES = """
@@ -142,7 +143,7 @@ async def load(conn: asyncpg.Connection, n: int) -> float:
             rows = await done
             await conn.copy_records_to_table("customers", records=rows, columns=COPY_COLUMNS)
             await conn.copy_records_to_table(
-                "customer_phones", records=[(r[11], r[0]) for r in rows],
+                "customer_phones", records=[(r[MOBILE], r[0]) for r in rows],
                 columns=["phone", "customer_id"])
     await conn.execute("ALTER TABLE customers ENABLE TRIGGER search_grams_sync")
     await conn.execute("SELECT search_grams_fill()")

@@ -9,7 +9,6 @@ from typing import Any
 import asyncpg
 
 from services.customer.domain.customers import ValidContact, ValidCustomer
-from services.customer.domain.normalize import bigrams
 
 # Fields of CustomerInput as stored (column name = input path).
 INPUT_FIELDS: tuple[str, ...] = (
@@ -79,9 +78,7 @@ def _key_columns(c: ValidCustomer) -> dict[str, Any]:
     return {
         "name": c.name,
         "normalized_name": c.search.normalized,
-        "name_bigrams": list(c.search.bigrams),
         "pinyin_initials": c.search.pinyin_initials,
-        "initials_bigrams": bigrams(c.search.pinyin_initials),
         "latin": c.search.latin,
         "legal_form": c.legal_form,
     }

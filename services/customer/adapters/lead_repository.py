@@ -8,7 +8,7 @@ from datetime import datetime
 import asyncpg
 
 from services.customer.domain.leads import ValidLead
-from services.customer.domain.normalize import bigrams, search_keys
+from services.customer.domain.normalize import search_keys
 
 
 @dataclass(frozen=True)
@@ -65,15 +65,13 @@ async def insert_lead(conn: asyncpg.Connection, lead_id: str, lead: ValidLead, *
                       created_by: str, at: datetime) -> LeadRecord:
     keys = search_keys(lead.name)
     row = await conn.fetchrow(
-        f"INSERT INTO leads (id, name, normalized_name, name_bigrams, pinyin_initials, "
-        "initials_bigrams, gender, "
+        "INSERT INTO leads (id, name, normalized_name, pinyin_initials, gender, "
         "province, city, product_of_interest, expected_purchase, mobile, landline, address, "
         "postcode, email, remarks, lead_class, class_requires_dispatch, created_by, created_at) "
         "VALUES ($1::uuid, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, "
-        f"$17, $18, $19, $20, $21) RETURNING {_LEAD_COLUMNS}",
-        lead_id, lead.name, keys.normalized, list(keys.bigrams), keys.pinyin_initials,
-        bigrams(keys.pinyin_initials),
-        str(lead.gender), lead.province, lead.city, lead.product_of_interest,
+        f"$17, $18, $19) RETURNING {_LEAD_COLUMNS}",
+        lead_id, lead.name, keys.normalized, keys.pinyin_initials, str(lead.gender),
+        lead.province, lead.city, lead.product_of_interest,
         str(lead.expected_purchase_time), lead.mobile, lead.landline, lead.address,
         lead.postcode, lead.email, lead.remarks, lead.lead_class, lead.requires_dispatch,
         created_by, at)

@@ -2,7 +2,7 @@
 
 Branches from customer_0002 beside customer_0003 (written concurrently, also
 from 0002). The two touch different things and migrations upgrade to "heads",
-so both branches apply in either order; a later revision may merge them.
+so both branches apply in either order; customer_0005 merges them.
 """
 
 from services.chassis.migrations import run_sql_file

@@ -168,8 +168,7 @@ async def update_customer(uow: UnitOfWork, deps: CustomerDeps, caller: Identity,
         return Saved(current, valid.warnings)
     updates = {f: columns[f] for f in changed}
     if "name" in changed:
-        updates.update({k: columns[k] for k in ("normalized_name", "name_bigrams",
-                                                "pinyin_initials", "initials_bigrams",
+        updates.update({k: columns[k] for k in ("normalized_name", "pinyin_initials",
                                                 "latin", "legal_form")})
     try:
         async with uow.conn.transaction():
