@@ -125,30 +125,33 @@ LOAD_INDEXES = """
 async def load(conn: asyncpg.Connection, n: int) -> float:
     """Fill ``customers``, customer_phones and search_grams with n rows; returns seconds."""
     started = time.perf_counter()
-    await conn.execute("TRUNCATE customers, customer_phones, customer_audit, search_grams "
-                       "CASCADE")
-    indexes = await conn.fetch(LOAD_INDEXES)
-    for index, _ in indexes:
-        await conn.execute(f"DROP INDEX {index}")
-    # Row by row the trigger would insert 20+ gram rows per customer; one
-    # set-based fill after the COPY does the same work far faster.
-    await conn.execute("ALTER TABLE customers DISABLE TRIGGER search_grams_sync")
-    names = make_names(n, seed=7)
-    chunk = 20_000
-    loop = asyncio.get_running_loop()
-    with ProcessPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-        futures = [loop.run_in_executor(pool, records, (i, names[i:i + chunk]))
-                   for i in range(0, n, chunk)]
-        for done in futures:
-            rows = await done
-            await conn.copy_records_to_table("customers", records=rows, columns=COPY_COLUMNS)
-            await conn.copy_records_to_table(
-                "customer_phones", records=[(r[MOBILE], r[0]) for r in rows],
-                columns=["phone", "customer_id"])
-    await conn.execute("ALTER TABLE customers ENABLE TRIGGER search_grams_sync")
-    await conn.execute("SELECT search_grams_fill()")
-    for _, definition in indexes:
-        await conn.execute(definition)
+    # One transaction: a load that fails leaves the previous data, indexes and
+    # trigger as they were, not a half-loaded schema the next run would reuse.
+    async with conn.transaction():
+        await conn.execute("TRUNCATE customers, customer_phones, customer_audit, search_grams "
+                           "CASCADE")
+        indexes = await conn.fetch(LOAD_INDEXES)
+        for index, _ in indexes:
+            await conn.execute(f"DROP INDEX {index}")
+        # Row by row the trigger would insert 20+ gram rows per customer; one
+        # set-based fill after the COPY does the same work far faster.
+        await conn.execute("ALTER TABLE customers DISABLE TRIGGER search_grams_sync")
+        names = make_names(n, seed=7)
+        chunk = 20_000
+        loop = asyncio.get_running_loop()
+        with ProcessPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+            futures = [loop.run_in_executor(pool, records, (i, names[i:i + chunk]))
+                       for i in range(0, n, chunk)]
+            for done in futures:
+                rows = await done
+                await conn.copy_records_to_table("customers", records=rows, columns=COPY_COLUMNS)
+                await conn.copy_records_to_table(
+                    "customer_phones", records=[(r[MOBILE], r[0]) for r in rows],
+                    columns=["phone", "customer_id"])
+        await conn.execute("ALTER TABLE customers ENABLE TRIGGER search_grams_sync")
+        await conn.execute("SELECT search_grams_fill()")
+        for _, definition in indexes:
+            await conn.execute(definition)
     # VACUUM sets the visibility map, so the gram scans are index-only.
     for table in ("customers", "customer_phones", "search_grams"):
         await conn.execute(f"VACUUM ANALYZE {table}")
