@@ -57,8 +57,8 @@ from services.chassis.settings import InfraSettings
 from services.protection import bootstrap
 from services.protection.adapters.repository import (
     ACTIVE,
-    LOCK_CLAIM,
-    LOCK_CUSTOMER,
+    LOCK_CLAIMS,
+    LOCK_CUSTOMERS,
     REP_FACTS_AND_LATEST,
     rep_lock_key,
 )
@@ -231,15 +231,15 @@ async def raw_cycles(infra: InfraSettings, schema: str, customers: list[str],
         t0 = time.perf_counter()
         async with pool.acquire() as conn:
             async with conn.transaction():
-                await conn.fetchrow(LOCK_CUSTOMER, raw.customer_id, rep_lock_key(raw.rep_id))
+                await conn.fetch(LOCK_CUSTOMERS, [raw.customer_id], [rep_lock_key(raw.rep_id)])
                 now = datetime.now(UTC)
-                await conn.fetchrow(REP_FACTS_AND_LATEST, raw.rep_id, raw.customer_id, ACTIVE,
-                                    now, china_date(now))
+                await conn.fetch(REP_FACTS_AND_LATEST, [raw.rep_id], [raw.customer_id], ACTIVE,
+                                 now, china_date(now))
                 sql, write = raw.fresh(raw.claim_write, claim_id)
                 await conn.execute(sql, *write)
             took = time.perf_counter() - t0
             async with conn.transaction():
-                await conn.fetchrow(LOCK_CLAIM, claim_id)
+                await conn.fetch(LOCK_CLAIMS, [claim_id])
                 sql, write = raw.fresh(raw.release_write, claim_id)
                 await conn.execute(sql, *write)
         return took

@@ -1,14 +1,21 @@
-"""``request_id`` idempotency for mutating RPCs.
+"""``request_id`` idempotency for mutating RPCs, one request or a batch of them.
 
 The first answer is stored with the change, in the same transaction; a retry
 with the same id (same caller, same method) gets that answer back and changes
 nothing. Two identical retries racing each other: the unique key makes the
 second wait for the first, then it rolls back and returns the stored answer.
+
+``run_once_batch`` does the same for several requests sharing one unit of
+work (``batching.Batcher``): one read of the stored answers, one insert of the
+new ones. If the batch as a whole fails (a database error, or a twin of one of
+its requests committed first), each request is run again alone, so one
+request's trouble is its own.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import TypeVar
 
 from google.protobuf.message import Message
@@ -16,14 +23,30 @@ from google.protobuf.message import Message
 from services.chassis.uow import UnitOfWork
 
 R = TypeVar("R", bound=Message)
+Outcome = Message | Exception
+BatchWork = Callable[[UnitOfWork, list[int]], Awaitable[Sequence[Outcome]]]
+
+_STORED = ("SELECT u.i, d.response FROM unnest($1::text[], $2::text[], $3::text[]) "
+           "WITH ORDINALITY AS u(method, caller, request_id, i) JOIN idempotency d "
+           "ON d.method = u.method AND d.caller = u.caller AND d.request_id = u.request_id")
+_STORE = ("INSERT INTO idempotency (request_id, method, caller, response) "
+          "SELECT u.request_id, u.method, u.caller, u.response FROM "
+          "unnest($1::text[], $2::text[], $3::text[], $4::bytea[]) "
+          "AS u(method, caller, request_id, response) ON CONFLICT DO NOTHING RETURNING 1")
 
 
-async def stored_response(uow: UnitOfWork, method: str, caller: str, request_id: str,
-                          response_type: type[R]) -> R | None:
-    body = await uow.conn.fetchval(
-        "SELECT response FROM idempotency WHERE method = $1 AND caller = $2 AND request_id = $3",
-        method, caller, request_id)
-    return None if body is None else response_type.FromString(body)
+@dataclass(frozen=True)
+class Once:
+    """A request's idempotency key (an empty ``request_id``: none) and its answer's type."""
+
+    method: str
+    caller: str
+    request_id: str
+    response_type: type[Message]
+
+
+class _TwinCommitted(Exception):
+    """A request with the same id committed while this batch ran."""
 
 
 async def run_once(
@@ -36,26 +59,73 @@ async def run_once(
     work: Callable[[UnitOfWork], Awaitable[R]],
 ) -> R:
     """Run ``work`` in a unit of work and commit, at most once per ``request_id``."""
-    if not request_id:
-        async with uow_factory() as uow:
-            response = await work(uow)
-            await uow.commit()
-            return response
+
+    async def one(uow: UnitOfWork, _todo: list[int]) -> list[Outcome]:
+        return [await work(uow)]
+
+    outcome = (await run_once_batch(uow_factory, [Once(method, caller, request_id,
+                                                       response_type)], one))[0]
+    if isinstance(outcome, Exception):
+        raise outcome
+    assert isinstance(outcome, response_type)
+    return outcome
+
+
+async def run_once_batch(uow_factory: Callable[[], UnitOfWork], requests: Sequence[Once],
+                         work: BatchWork) -> list[Outcome]:
+    """Answer ``requests`` in one unit of work. ``work(uow, todo)`` answers those at
+    the indexes ``todo`` (the ones not answered before), each with its response or
+    its own exception; the unit commits what succeeded, with the answers stored."""
+    try:
+        return await _batch(uow_factory, requests, work)
+    except _TwinCommitted:
+        if len(requests) == 1:  # ours rolled back: answer with the twin's
+            async with uow_factory() as uow:
+                earlier = await _stored(uow, requests)
+            if 0 not in earlier:  # pragma: no cover - the twin's row is committed by now
+                raise RuntimeError("idempotency row vanished") from None
+            return [earlier[0]]
+    except Exception:
+        if len(requests) == 1:
+            raise
+    # The batch failed as a whole: each request on its own, its error its own.
+    outcomes: list[Outcome] = []
+    for i, request in enumerate(requests):
+        async def alone(uow: UnitOfWork, todo: list[int], i: int = i) -> Sequence[Outcome]:
+            return await work(uow, [i]) if todo else []
+        try:
+            outcomes.extend(await run_once_batch(uow_factory, [request], alone))
+        except Exception as error:
+            outcomes.append(error)
+    return outcomes
+
+
+async def _stored(uow: UnitOfWork, requests: Sequence[Once]) -> dict[int, Message]:
+    keyed = [i for i, r in enumerate(requests) if r.request_id]
+    if not keyed:
+        return {}
+    rows = await uow.conn.fetch(_STORED, *(
+        [getattr(requests[i], f) for i in keyed] for f in ("method", "caller", "request_id")))
+    return {(i := keyed[row["i"] - 1]): requests[i].response_type.FromString(row["response"])
+            for row in rows}
+
+
+async def _batch(uow_factory: Callable[[], UnitOfWork], requests: Sequence[Once],
+                 work: BatchWork) -> list[Outcome]:
     async with uow_factory() as uow:
-        earlier = await stored_response(uow, method, caller, request_id, response_type)
-        if earlier is not None:
-            return earlier
-        response = await work(uow)
-        stored = await uow.conn.fetchval(
-            "INSERT INTO idempotency (request_id, method, caller, response) "
-            "VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING 1",
-            request_id, method, caller, response.SerializeToString())
-        if stored:
+        earlier = await _stored(uow, requests)
+        todo = [i for i in range(len(requests)) if i not in earlier]
+        answers = await work(uow, todo) if todo else []
+        answered: dict[int, Outcome] = {**earlier, **dict(zip(todo, answers, strict=True))}
+        outcomes = [answered[i] for i in range(len(requests))]
+        store = [(requests[i], outcome) for i in todo
+                 if requests[i].request_id and isinstance(outcome := outcomes[i], Message)]
+        if store:
+            stored = await uow.conn.fetch(
+                _STORE, [r.method for r, _ in store], [r.caller for r, _ in store],
+                [r.request_id for r, _ in store], [m.SerializeToString() for _, m in store])
+            if len(stored) != len(store):
+                raise _TwinCommitted()
+        if todo:
             await uow.commit()
-            return response
-    # A concurrent twin committed first: ours rolled back; answer with theirs.
-    async with uow_factory() as uow:
-        earlier = await stored_response(uow, method, caller, request_id, response_type)
-    if earlier is None:  # pragma: no cover - the twin's row is committed by now
-        raise RuntimeError("idempotency row vanished")
-    return earlier
+    return outcomes

@@ -70,13 +70,18 @@ class UnitOfWork:
     def add_events(self, events: list[OutgoingEvent]) -> None:
         self._events.extend(events)
 
-    def encode(self, events: Sequence[OutgoingEvent]) -> list[EncodedEvent]:
+    def encode(self, events: Sequence[OutgoingEvent], *, correlation_id: str | None = None,
+               actor_id: str | None = None) -> list[EncodedEvent]:
         """Envelope ``events`` for the caller to write to the outbox itself, in this
-        transaction; the relay is woken after the commit as for ``add_events``."""
-        identity = current_identity()
+        transaction; the relay is woken after the commit as for ``add_events``.
+        The correlation id and actor are the current request's unless given (a
+        batch's unit of work encodes each request's events with its own)."""
         now = self.clock.now()
-        correlation_id = current_correlation_id()
-        actor_id = identity.user_id if identity else "system"
+        if correlation_id is None:
+            correlation_id = current_correlation_id()
+        if actor_id is None:
+            identity = current_identity()
+            actor_id = identity.user_id if identity else "system"
         self._wrote_outbox = self._wrote_outbox or bool(events)
         return [encode(e, producer=self._producer, occurred_at=now,
                        correlation_id=correlation_id, actor_id=actor_id) for e in events]

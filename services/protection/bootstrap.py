@@ -25,16 +25,18 @@ class Protection:
     runtime: ServiceRuntime
     deps: ProtectionDeps
     scheduler: TimerScheduler
+    servicer: ProtectionServicer
 
 
 def wire(runtime: ServiceRuntime, settings: ProtectionSettings) -> Protection:
     """Deps, servicer and scheduler on an opened runtime (no broker work here)."""
     deps = ProtectionDeps(runtime=runtime, settings=settings, policies=settings.policy_book(),
                           calendar=settings.calendar())
+    servicer = ProtectionServicer(deps)
     runtime.add_service(ServiceBinding(
-        protection_service_pb2_grpc.add_ProtectionServiceServicer_to_server,
-        ProtectionServicer(deps), SERVICE_NAME))
-    return Protection(runtime, deps, TimerScheduler(deps))
+        protection_service_pb2_grpc.add_ProtectionServiceServicer_to_server, servicer,
+        SERVICE_NAME))
+    return Protection(runtime, deps, TimerScheduler(deps), servicer)
 
 
 async def build(infra: InfraSettings, settings: ProtectionSettings, *,

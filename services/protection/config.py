@@ -72,6 +72,15 @@ class ProtectionSettings(BaseSettings):
     # Timer scheduler: how often each replica looks, and how many timers per transaction.
     timer_interval: timedelta = timedelta(seconds=1)
     timer_batch: int = Field(default=2000, ge=1, le=20000)
+    # Group commit of claims and of claim changes (``chassis.batching``), each: up
+    # to ``batch_max`` requests per transaction, ``batch_concurrency`` such
+    # transactions at a time, another slot whenever one runs past ``batch_stall``
+    # (a lock wait), ``batch_limit`` in all (keep two batchers' limits under the
+    # pool size: reads, the relay and the scheduler need connections too).
+    batch_max: int = Field(default=16, ge=1, le=32)
+    batch_concurrency: int = Field(default=1, ge=1)
+    batch_stall: timedelta = timedelta(milliseconds=50)
+    batch_limit: int = Field(default=4, ge=1)
     list_default_page_size: int = Field(default=50, ge=1)
     list_max_page_size: int = Field(default=500, ge=1)
 

@@ -146,6 +146,14 @@ class ClaimWrites:
     pool_entries: Sequence[tuple[str, datetime | None, str]] = ()  # customer, from, owner
     events: Sequence[EncodedEvent] = ()
 
+    @staticmethod
+    def merged(parts: Sequence[ClaimWrites]) -> ClaimWrites:
+        """Several units' writes as one (a batch's requests, in order)."""
+        if len(parts) == 1:
+            return parts[0]
+        return ClaimWrites(**{name: [row for part in parts for row in getattr(part, name)]
+                              for name in ClaimWrites.__dataclass_fields__})
+
     def statement(self) -> tuple[str, list[Any]]:
         """The statement and its arguments, in the shape that suits the size."""
         if len(self.new) + len(self.changed) <= DOCUMENT_LIMIT:

@@ -22,23 +22,31 @@ ACTIVE = sorted(s.value for s in ACTIVE_STAGES)
 
 
 # The claim path's reads, by name so the benchmark runs the very same statements.
-LOCK_CUSTOMER = (
-    "WITH rep AS MATERIALIZED (SELECT pg_advisory_xact_lock(hashtextextended($2, 7))) "
+# Both take a batch (``batching.Batcher``): one request is a batch of one.
+LOCK_CUSTOMERS = (
+    # The reps' advisory locks in key order, then the directory rows in id order:
+    # every claim transaction locks in that order, so none can deadlock another.
+    "WITH reps AS MATERIALIZED (SELECT count(pg_advisory_xact_lock(hashtextextended(k, 7))) "
+    "  FROM (SELECT DISTINCT k FROM unnest($2::text[]) AS k ORDER BY k) s) "
     "SELECT c.customer_id, c.name, c.region, c.industry, c.level, c.present, c.formal "
-    "FROM rep, customers c WHERE c.customer_id = $1 FOR UPDATE OF c")
+    "FROM reps, customers c WHERE c.customer_id = ANY($1::text[]) "
+    "ORDER BY c.customer_id FOR UPDATE OF c")
 REP_FACTS_AND_LATEST = (
-    "SELECT f.holding AS f_holding, f.pool AS f_pool, f.cooldown AS f_cooldown, l.* FROM "
-    "(SELECT (SELECT count(*) FROM claims WHERE owner_id = $1 AND stage <> 'ENDED' "
+    "SELECT u.i AS f_i, f.holding AS f_holding, f.pool AS f_pool, f.cooldown AS f_cooldown, "
+    "l.* FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS u(rep_id, customer_id, i) "
+    "CROSS JOIN LATERAL "
+    "(SELECT (SELECT count(*) FROM claims WHERE owner_id = u.rep_id AND stage <> 'ENDED' "
     "         AND stage = ANY($3::text[]) AND (deadline IS NULL OR deadline > $4)) "
     "         AS holding, "
-    "        (SELECT claims FROM pool_claim_counts WHERE rep_id = $1 AND day = $5) "
+    "        (SELECT claims FROM pool_claim_counts WHERE rep_id = u.rep_id AND day = $5) "
     "         AS pool, "
-    "        (SELECT until FROM release_cooldowns WHERE rep_id = $1 "
-    "         AND customer_id = $2) AS cooldown) f "
-    f"LEFT JOIN LATERAL ({SELECT_CLAIM} WHERE customer_id = $2 "
+    "        (SELECT until FROM release_cooldowns WHERE rep_id = u.rep_id "
+    "         AND customer_id = u.customer_id) AS cooldown) f "
+    f"LEFT JOIN LATERAL ({SELECT_CLAIM} WHERE customer_id = u.customer_id "
     "ORDER BY claimed_at DESC, id DESC LIMIT 1) l ON true")
 GET_CLAIM = f"{SELECT_CLAIM} WHERE id = $1"
 LOCK_CLAIM = f"{GET_CLAIM} FOR UPDATE"
+LOCK_CLAIMS = f"{SELECT_CLAIM} WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE"
 
 
 def rep_lock_key(rep_id: str) -> str:
@@ -62,16 +70,19 @@ class ClaimRepository:
 
     # ---------------------------------------------------------------- customers
 
-    async def lock_customer(self, customer_id: str, *, rep_id: str) -> CustomerEntry | None:
-        """Lock the claiming rep, then the directory row: one round trip.
+    async def lock_customers(self, customer_ids: Sequence[str], *,
+                             rep_ids: Sequence[str]) -> dict[str, CustomerEntry]:
+        """Lock the claiming reps, then the customers' directory rows: one round trip.
 
-        Every claim of one customer queues on the row (exactly one winner);
-        the rep's advisory lock keeps the holding limit and the pool cap from
-        being raced by the same rep's parallel claims. Rep first, customer
-        second, always, so the two locks cannot deadlock.
+        Every claim of one customer queues on its row (exactly one winner); a
+        rep's advisory lock keeps the holding limit and the pool cap from being
+        raced by the same rep's parallel claims. Reps first, customers second,
+        each in key order, always (``LOCK_CUSTOMERS``), so no two claim
+        transactions can deadlock. Unknown customers are missing from the answer.
         """
-        row = await self.conn.fetchrow(LOCK_CUSTOMER, customer_id, rep_lock_key(rep_id))
-        return None if row is None else CustomerEntry(**dict(row))
+        rows = await self.conn.fetch(LOCK_CUSTOMERS, list(customer_ids),
+                                     [rep_lock_key(r) for r in rep_ids])
+        return {row["customer_id"]: CustomerEntry(**dict(row)) for row in rows}
 
     async def customer(self, customer_id: str) -> CustomerEntry | None:
         row = await self.conn.fetchrow(
@@ -119,6 +130,11 @@ class ClaimRepository:
         row = await self.conn.fetchrow(LOCK_CLAIM if lock else GET_CLAIM, claim_id)
         return None if row is None else claim_from_row(row)
 
+    async def lock_claims(self, claim_ids: Sequence[str]) -> dict[str, Claim]:
+        """Lock the claims in id order (``LOCK_CLAIMS``); unknown ids are missing."""
+        rows = await self.conn.fetch(LOCK_CLAIMS, list(claim_ids))
+        return {row["id"]: claim_from_row(row) for row in rows}
+
     async def latest_for_customer(self, customer_id: str, *, lock: bool = False) -> Claim | None:
         row = await self.conn.fetchrow(
             f"{SELECT_CLAIM} WHERE customer_id = $1 ORDER BY claimed_at DESC, id DESC LIMIT 1"
@@ -131,16 +147,20 @@ class ClaimRepository:
             + (" FOR UPDATE" if lock else ""), owner_id)
         return [claim_from_row(r) for r in rows]
 
-    async def rep_facts_and_latest(self, rep_id: str, customer_id: str, now: datetime,
-                                   day: date) -> tuple[RepClaimFacts, Claim | None]:
-        """The rep's facts for the claim rules and the customer's latest claim, read after
-        the locks (a fresh snapshot sees whatever the previous lock holder committed)."""
-        row = await self.conn.fetchrow(REP_FACTS_AND_LATEST, rep_id, customer_id, ACTIVE, now, day)
-        assert row is not None
-        facts = RepClaimFacts(holding_count=row["f_holding"], pool_claims_today=row["f_pool"] or 0,
-                              cooldown_until=row["f_cooldown"])
-        latest = claim_from_row(row) if row["id"] is not None else None
-        return facts, latest
+    async def rep_facts_and_latest(self, pairs: Sequence[tuple[str, str]], now: datetime,
+                                   day: date) -> list[tuple[RepClaimFacts, Claim | None]]:
+        """For each (rep, customer): the rep's facts for the claim rules and the
+        customer's latest claim, read after the locks (a fresh snapshot sees
+        whatever the previous lock holder committed)."""
+        rows = await self.conn.fetch(REP_FACTS_AND_LATEST, [p[0] for p in pairs],
+                                     [p[1] for p in pairs], ACTIVE, now, day)
+        answers: list[tuple[RepClaimFacts, Claim | None]] = [(RepClaimFacts(), None)] * len(pairs)
+        for row in rows:
+            facts = RepClaimFacts(holding_count=row["f_holding"],
+                                  pool_claims_today=row["f_pool"] or 0,
+                                  cooldown_until=row["f_cooldown"])
+            answers[row["f_i"] - 1] = (facts, claim_from_row(row) if row["id"] else None)
+        return answers
 
     async def write(self, writes: ClaimWrites) -> None:
         """Claims, timers, history, cooldowns, pool counts and events: one round trip."""

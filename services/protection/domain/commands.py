@@ -1,12 +1,18 @@
 """Commands: what someone asks protection to do. Plain data; the actor and ``now``
-travel beside them. ``expected_version`` (optional) guards against lost updates."""
+travel beside them. ``expected_version`` (optional) guards against lost updates.
+``apply`` runs a claim command on its aggregate (the service and the in-memory
+registry alike)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 
+from .actors import Actor
+from .model import Claim
+from .policy import Policy
 from .timers import Timer
+from .working_days import WorkingCalendar
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -112,3 +118,33 @@ class RecordFollowUp(Command):
 
     customer_id: str
     at: datetime
+
+
+def apply(claim: Claim, actor: Actor, command: ClaimCommand, now: datetime, policy: Policy,
+          calendar: WorkingCalendar) -> None:
+    """Run a claim command on the aggregate (the aggregate checks permission and stage)."""
+    match command:
+        case ApproveClaim():
+            claim.approve(actor, now, policy)
+        case RejectClaim(reason=reason):
+            claim.reject(actor, reason, now, policy, calendar)
+        case ResubmitClaim(note=note):
+            claim.resubmit(actor, now, note)
+        case RequestPromotion(reason=reason):
+            claim.request_promotion(actor, reason, now)
+        case ApprovePromotion():
+            claim.approve_promotion(actor, now, policy)
+        case RefusePromotion(reason=reason):
+            claim.refuse_promotion(actor, reason, now)
+        case RequestExtension(reason=reason):
+            claim.request_extension(actor, reason, now, policy)
+        case ApproveExtension():
+            claim.approve_extension(actor, now, policy)
+        case RefuseExtension(reason=reason):
+            claim.refuse_extension(actor, reason, now)
+        case ReleaseCustomer(reason=reason):
+            claim.release(actor, reason, now, policy)
+        case TransferClaim(to_owner_id=to_owner, to_department=to_department, reason=reason):
+            claim.transfer(actor, to_owner, to_department, reason, now)
+        case _:
+            raise TypeError(f"unknown command {type(command).__name__}")

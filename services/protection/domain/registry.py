@@ -128,34 +128,10 @@ class ProtectionRegistry:
         policy = self.policy_for(claim)
         if isinstance(command, cmd.FireTimer):
             return claim.fire(command.timer, now, policy)
-        who = self._human(actor)
-        match command:
-            case cmd.ApproveClaim():
-                claim.approve(who, now, policy)
-            case cmd.RejectClaim(reason=reason):
-                claim.reject(who, reason, now, policy, self.calendar)
-            case cmd.ResubmitClaim(note=note):
-                claim.resubmit(who, now, note)
-            case cmd.RequestPromotion(reason=reason):
-                claim.request_promotion(who, reason, now)
-            case cmd.ApprovePromotion():
-                claim.approve_promotion(who, now, policy)
-            case cmd.RefusePromotion(reason=reason):
-                claim.refuse_promotion(who, reason, now)
-            case cmd.RequestExtension(reason=reason):
-                claim.request_extension(who, reason, now, policy)
-            case cmd.ApproveExtension():
-                claim.approve_extension(who, now, policy)
-            case cmd.RefuseExtension(reason=reason):
-                claim.refuse_extension(who, reason, now)
-            case cmd.ReleaseCustomer(reason=reason):
-                claim.release(who, reason, now, policy)
-                assert claim.cooldown_until is not None
-                self.cooldowns[(claim.owner_id, claim.customer_id)] = claim.cooldown_until
-            case cmd.TransferClaim(to_owner_id=to_owner, to_department=to_dept, reason=reason):
-                claim.transfer(who, to_owner, to_dept, reason, now)
-            case _:
-                raise TypeError(f"unknown command {type(command).__name__}")
+        cmd.apply(claim, self._human(actor), command, now, policy, self.calendar)
+        if isinstance(command, cmd.ReleaseCustomer):
+            assert claim.cooldown_until is not None
+            self.cooldowns[(claim.owner_id, claim.customer_id)] = claim.cooldown_until
         return claim
 
     def _claim_customer(self, actor: Actor, command: cmd.ClaimCustomer, now: datetime) -> Claim:

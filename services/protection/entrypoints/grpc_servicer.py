@@ -1,13 +1,15 @@
 """ProtectionService: translate protobuf to handlers and views, and back.
 
 Mutations go through ``run_once`` (``request_id`` idempotency, one unit of
-work); rules live in the domain, so errors raised there reach the caller as
-rich statuses through the chassis interceptor.
+work); claims and claim changes through batchers that give the requests
+arriving together one unit of work (``run_once_batch``). Rules live in the
+domain, so errors raised there reach the caller as rich statuses through the
+chassis interceptor.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Hashable
 from datetime import timedelta
 from typing import Any, TypeVar
 
@@ -16,7 +18,9 @@ from google.protobuf.message import Message
 
 from crm.protection.v1 import protection_service_pb2 as api
 from crm.protection.v1 import protection_service_pb2_grpc as api_grpc
-from services.chassis.idempotency import run_once
+from services.chassis.batching import Batcher
+from services.chassis.context import current_correlation_id
+from services.chassis.idempotency import Once, Outcome, run_once, run_once_batch
 from services.chassis.uow import UnitOfWork
 from services.protection.adapters.event_codec import STAGES
 from services.protection.domain import commands as cmd
@@ -34,7 +38,8 @@ from services.protection.entrypoints.messages import (
     history_message,
     pool_message,
 )
-from services.protection.service_layer import handlers
+from services.protection.service_layer import claiming, handlers
+from services.protection.service_layer.claiming import ChangeRequest, ClaimRequest
 from services.protection.service_layer.deps import ProtectionDeps
 from services.protection.views import ProtectionViews
 
@@ -48,10 +53,35 @@ def can_view(actor: Actor, claim: Claim) -> bool:
             or (actor.has(Role.REVIEWER) and actor.region == claim.region))
 
 
+def _once_keys(once: Once) -> list[Hashable]:
+    return [("once", once.method, once.caller, once.request_id)] if once.request_id else []
+
+
+def _claim_keys(item: tuple[Once, ClaimRequest]) -> list[Hashable]:
+    once, request = item
+    return [("customer", request.customer_id), ("rep", request.actor.user_id),
+            *_once_keys(once)]
+
+
+def _change_keys(item: tuple[Once, ChangeRequest]) -> list[Hashable]:
+    once, request = item
+    return [("claim", request.command.claim_id), *_once_keys(once)]
+
+
 class ProtectionServicer(api_grpc.ProtectionServiceServicer):
     def __init__(self, deps: ProtectionDeps) -> None:
         self.deps = deps
         self.views = ProtectionViews(deps.runtime.pool)
+        # Group commit (``chassis.batching``): no two requests of a batch share a
+        # customer, a rep, a claim or an idempotency key.
+        settings = deps.settings
+        batching: dict[str, Any] = {
+            "max_batch": settings.batch_max, "concurrency": settings.batch_concurrency,
+            "stall": settings.batch_stall.total_seconds(), "limit": settings.batch_limit}
+        self.claims: Batcher[tuple[Once, ClaimRequest], Outcome] = Batcher(
+            self._claim_batch, keys=_claim_keys, **batching)
+        self.changes: Batcher[tuple[Once, ChangeRequest], Outcome] = Batcher(
+            self._change_batch, keys=_change_keys, **batching)
 
     # ------------------------------------------------------------------ helpers
 
@@ -73,13 +103,31 @@ class ProtectionServicer(api_grpc.ProtectionServiceServicer):
                       command: cmd.ClaimCommand, extension_length: timedelta | None = None,
                       ) -> R:
         actor = self.deps.caller()
+        once = Once(method, actor.user_id, request_id, response_type)
+        response = await self.changes.submit((once, ChangeRequest(
+            actor, command, current_correlation_id(), extension_length)))
+        assert isinstance(response, response_type)
+        return response
 
-        async def work(uow: UnitOfWork) -> R:
-            claim = await handlers.change_claim(uow, self.deps, actor, command,
-                                                extension_length=extension_length)
-            return response_type(claim=claim_message(claim, self.deps.now()))
+    async def _claim_batch(self, items: list[tuple[Once, ClaimRequest]]) -> list[Outcome]:
+        async def work(uow: UnitOfWork, todo: list[int]) -> list[Outcome]:
+            claims = await claiming.claim_customers(uow, self.deps, [items[i][1] for i in todo])
+            return self._responses([items[i][0] for i in todo], claims)
 
-        return await self._once(method, actor, request_id, response_type, work)
+        return await run_once_batch(self.deps.uow, [once for once, _ in items], work)
+
+    async def _change_batch(self, items: list[tuple[Once, ChangeRequest]]) -> list[Outcome]:
+        async def work(uow: UnitOfWork, todo: list[int]) -> list[Outcome]:
+            claims = await claiming.change_claims(uow, self.deps, [items[i][1] for i in todo])
+            return self._responses([items[i][0] for i in todo], claims)
+
+        return await run_once_batch(self.deps.uow, [once for once, _ in items], work)
+
+    def _responses(self, requests: list[Once], claims: list[claiming.Outcome]) -> list[Outcome]:
+        now = self.deps.now()
+        return [claim if isinstance(claim, Exception)
+                else once.response_type(claim=claim_message(claim, now))
+                for once, claim in zip(requests, claims, strict=True)]
 
     # ------------------------------------------------------------------ reads
 
@@ -173,17 +221,16 @@ class ProtectionServicer(api_grpc.ProtectionServiceServicer):
     async def ClaimCustomer(self, request: api.ClaimCustomerRequest,
                             context: Any) -> api.ClaimCustomerResponse:
         actor = self.deps.caller()
-
-        async def work(uow: UnitOfWork) -> api.ClaimCustomerResponse:
-            claim = await handlers.claim_customer(uow, self.deps, actor, request.customer_id)
-            return api.ClaimCustomerResponse(claim=claim_message(claim, self.deps.now()))
-
+        once = Once("ClaimCustomer", actor.user_id, request.request_id,
+                    api.ClaimCustomerResponse)
         try:
-            return await self._once("ClaimCustomer", actor, request.request_id,
-                                    api.ClaimCustomerResponse, work)
+            response = await self.claims.submit((once, ClaimRequest(
+                actor, request.customer_id, current_correlation_id())))
         except asyncpg.UniqueViolationError:
             # Only reachable if the directory lock was bypassed: name the winner anyway.
             raise await self._already_protected(request.customer_id) from None
+        assert isinstance(response, api.ClaimCustomerResponse)
+        return response
 
     async def _already_protected(self, customer_id: str) -> AlreadyProtected:
         _, holder = await self.views.latest_claim(customer_id)

@@ -5,28 +5,19 @@ Each runs inside the caller's unit of work (one transaction); the caller commits
 
 from __future__ import annotations
 
-from dataclasses import replace
-from datetime import datetime, timedelta
-
 from services.chassis.errors import FieldViolation, InvalidArgument
-from services.chassis.ids import new_id
 from services.chassis.uow import UnitOfWork
 from services.protection.adapters.repository import ClaimRepository
 from services.protection.domain import commands as cmd
 from services.protection.domain.actors import Actor, Role
 from services.protection.domain.errors import (
     ClaimNotActive,
-    ClaimNotFound,
     CustomerNotFound,
     NotAllowed,
 )
 from services.protection.domain.events import CustomerBecameFormal
 from services.protection.domain.handover import hand_over
 from services.protection.domain.model import Claim, Stage
-from services.protection.domain.ownership import CustomerOwnership, open_claim
-from services.protection.domain.permissions import ensure_can_claim
-from services.protection.domain.policy import Policy
-from services.protection.domain.working_days import WorkingCalendar, china_date
 from services.protection.service_layer.deps import ProtectionDeps
 from services.protection.service_layer.recording import record
 
@@ -44,87 +35,6 @@ def ensure_can_manage(actor: Actor) -> None:
     if not (actor.has(Role.MANAGER) or actor.is_admin):
         raise NotAllowed(actor.user_id, "transfer customers", "NOT_DEPARTMENT_MANAGER",
                          "only a manager of the owner's department")
-
-
-# ---------------------------------------------------------------------- claiming
-
-
-async def claim_customer(uow: UnitOfWork, deps: ProtectionDeps, actor: Actor,
-                         customer_id: str) -> Claim:
-    ensure_can_claim(actor)  # permission before existence
-    repo = ClaimRepository(uow.conn)
-    entry = await repo.lock_customer(customer_id, rep_id=actor.user_id)
-    if entry is None or not entry.present:
-        raise CustomerNotFound(customer_id)
-    now = deps.now()
-    day = china_date(now)
-    facts, previous = await repo.rep_facts_and_latest(actor.user_id, customer_id, now, day)
-    policy = deps.policies.resolve(entry.region, entry.level)
-    claim = open_claim(claim_id=new_id(), actor=actor,
-                       ownership=CustomerOwnership(customer_id, previous, entry.formal),
-                       facts=facts, policy=policy, region=entry.region,
-                       customer_level=entry.level, now=now)
-    changed: list[Claim] = []
-    if previous is not None and previous.settle(now):
-        changed.append(previous)  # the ClaimExpired nobody has fired yet
-    await record(uow, deps, changed, new=[claim],
-                 pool_claims=[(actor.user_id, day)] if claim.from_pool else ())
-    return claim
-
-
-# ---------------------------------------------------------------------- one claim
-
-
-def apply(claim: Claim, actor: Actor, command: cmd.ClaimCommand, now: datetime,
-          policy: Policy, calendar: WorkingCalendar) -> None:
-    """Run a claim command on the aggregate (the domain checks permission and stage)."""
-    match command:
-        case cmd.ApproveClaim():
-            claim.approve(actor, now, policy)
-        case cmd.RejectClaim(reason=reason):
-            claim.reject(actor, reason, now, policy, calendar)
-        case cmd.ResubmitClaim(note=note):
-            claim.resubmit(actor, now, note)
-        case cmd.RequestPromotion(reason=reason):
-            claim.request_promotion(actor, reason, now)
-        case cmd.ApprovePromotion():
-            claim.approve_promotion(actor, now, policy)
-        case cmd.RefusePromotion(reason=reason):
-            claim.refuse_promotion(actor, reason, now)
-        case cmd.RequestExtension(reason=reason):
-            claim.request_extension(actor, reason, now, policy)
-        case cmd.ApproveExtension():
-            claim.approve_extension(actor, now, policy)
-        case cmd.RefuseExtension(reason=reason):
-            claim.refuse_extension(actor, reason, now)
-        case cmd.ReleaseCustomer(reason=reason):
-            claim.release(actor, reason, now, policy)
-        case _:
-            raise TypeError(f"unknown command {type(command).__name__}")
-
-
-async def change_claim(uow: UnitOfWork, deps: ProtectionDeps, actor: Actor,
-                       command: cmd.ClaimCommand, *,
-                       extension_length: timedelta | None = None) -> Claim:
-    ensure_protection_user(actor)
-    repo = ClaimRepository(uow.conn)
-    claim = await repo.get(command.claim_id, lock=True)
-    if claim is None:
-        raise ClaimNotFound(command.claim_id)
-    claim.ensure_version(command.expected_version)
-    policy = deps.policy_for(claim)
-    if extension_length is not None:
-        if not timedelta(0) < extension_length <= deps.settings.extension_max_length:
-            raise InvalidArgument([FieldViolation(
-                "length", f"must be positive and at most {deps.settings.extension_max_length}",
-                "OUT_OF_RANGE")])
-        policy = replace(policy, extension_duration=extension_length)
-    apply(claim, actor, command, deps.now(), policy, deps.calendar)
-    cooldowns = []
-    if isinstance(command, cmd.ReleaseCustomer) and claim.cooldown_until is not None:
-        cooldowns.append((claim.owner_id, claim.customer_id, claim.cooldown_until))
-    await record(uow, deps, [claim], cooldowns=cooldowns)
-    return claim
 
 
 # ---------------------------------------------------------------------- hand-over

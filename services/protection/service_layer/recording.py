@@ -52,11 +52,19 @@ async def record(uow: UnitOfWork, deps: ProtectionDeps, changed: Sequence[Claim]
                  new: Sequence[Claim] = (), extra_events: Sequence[Event] = (),
                  cooldowns: Sequence[tuple[str, str, datetime]] = (),
                  pool_claims: Sequence[tuple[str, date]] = ()) -> None:
-    """Write ``claim_writes`` in the unit's transaction: one statement, but for
-    batches big enough for the outbox to take their events by COPY."""
-    writes = claim_writes(deps.policy_for, uow.encode, changed, new=new,
-                          extra_events=extra_events, cooldowns=cooldowns,
-                          pool_claims=pool_claims)
+    """Write ``claim_writes`` in the unit's transaction (events stamped with the
+    current request's correlation id and actor)."""
+    await write_all(uow, deps, [claim_writes(
+        deps.policy_for, uow.encode, changed, new=new, extra_events=extra_events,
+        cooldowns=cooldowns, pool_claims=pool_claims)])
+
+
+async def write_all(uow: UnitOfWork, deps: ProtectionDeps, parts: Sequence[ClaimWrites]) -> None:
+    """Write several ``claim_writes`` (a batch's requests) in the unit's transaction: one
+    statement, but for batches big enough for the outbox to take their events by COPY."""
+    if not parts:
+        return
+    writes = ClaimWrites.merged(parts)
     repo = ClaimRepository(uow.conn)
     if len(writes.events) < COPY_FROM:
         await repo.write(writes)
