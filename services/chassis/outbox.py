@@ -8,9 +8,11 @@ A service that folds its events into its own bulk statement uses
 ``outbox_insert`` and ``outbox_columns``. ``OutboxRelay`` takes a batch with
 ``FOR UPDATE SKIP LOCKED`` (so several replicas share the table), deleting it
 in the same statement, publishes it with publisher confirms all in flight at
-once, then commits. A crash between publishing and committing re-sends the
-batch: consumers' inboxes absorb the duplicates. A rolled-back business
-transaction leaves no row, so nothing is sent.
+once (``publishing.publish_batch``: one write; not mandatory, as an event
+nobody subscribes to yet is not an error), then commits. A crash between
+publishing and committing re-sends the batch: consumers' inboxes absorb the
+duplicates. A rolled-back business transaction leaves no row, so nothing is
+sent.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import asyncpg
 
 from services.chassis.events import CONTENT_TYPE, EncodedEvent
 from services.chassis.logging import get_logger
+from services.chassis.publishing import Publish, publish_batch
 from services.chassis.worker import LoopWorker
 
 log = get_logger(__name__)
@@ -48,6 +51,8 @@ def outbox_columns(events: Sequence[EncodedEvent]) -> list[list[Any]]:
 
 
 _INSERT = outbox_insert(1)
+# A batch the broker has not confirmed by then is rolled back and sent again.
+CONFIRM_TIMEOUT = 30.0
 # From this many rows on a write goes by COPY (a timer batch's thousands of
 # events); below, one INSERT, which a caller may also fold into its own
 # statement through ``outbox_insert``.
@@ -120,19 +125,13 @@ class OutboxRelay:
             rows = sorted(await conn.fetch(_TAKE, self._batch), key=lambda r: r["seq"])
             if not rows:
                 return 0
-            await asyncio.gather(*(self._publish(row) for row in rows))
+            channel = await self._channel.get_underlay_channel()
+            async with asyncio.timeout(CONFIRM_TIMEOUT):
+                await publish_batch(channel, self._exchange.name, [
+                    Publish(row["body"], row["routing_key"], _properties(row)) for row in rows])
             await self._published(conn, rows)
         log.debug("outbox_published", count=len(rows))
         return len(rows)
-
-    async def _publish(self, row: asyncpg.Record) -> None:
-        # aiormq directly: aio_pika's Message and Exchange.publish cost a large
-        # share of the relay's CPU and add nothing here. Not mandatory: an
-        # event nobody subscribes to yet is not an error.
-        channel = await self._channel.get_underlay_channel()
-        await channel.basic_publish(row["body"], exchange=self._exchange.name,
-                                    routing_key=row["routing_key"],
-                                    properties=_properties(row), mandatory=False)
 
     async def _published(self, conn: asyncpg.Connection, rows: list[asyncpg.Record]) -> None:
         """Called after the batch is confirmed, before its delete commits (a test seam)."""

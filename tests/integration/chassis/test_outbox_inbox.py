@@ -126,10 +126,10 @@ class SlowCountingRelay(OutboxRelay):
         super().__init__(*args, **kwargs)
         self.published: list[str] = []
 
-    async def _publish(self, row: asyncpg.Record) -> None:
-        await asyncio.sleep(0.01)
-        await super()._publish(row)
-        self.published.append(str(row["event_id"]))
+    async def _published(self, conn: asyncpg.Connection, rows: list[asyncpg.Record]) -> None:
+        await asyncio.sleep(0.05)  # before the delete commits: the rows stay taken
+        self.published.extend(str(row["event_id"]) for row in rows)
+        await super()._published(conn, rows)
 
 
 async def test_two_relays_on_one_outbox_publish_each_event_once(
