@@ -148,11 +148,16 @@ class ClaimWrites:
 
     @staticmethod
     def merged(parts: Sequence[ClaimWrites]) -> ClaimWrites:
-        """Several units' writes as one (a batch's requests, in order)."""
+        """Several units' writes as one (a batch's requests, in order), the rows it
+        updates in key order: claims by id as ``LOCK_CLAIMS`` locks them, pool
+        entries by customer, so two batches' row locks cannot cross."""
         if len(parts) == 1:
             return parts[0]
-        return ClaimWrites(**{name: [row for part in parts for row in getattr(part, name)]
-                              for name in ClaimWrites.__dataclass_fields__})
+        rows = {name: [row for part in parts for row in getattr(part, name)]
+                for name in ClaimWrites.__dataclass_fields__}
+        rows["changed"].sort(key=lambda claim: claim.id)
+        rows["pool_entries"].sort(key=lambda entry: entry[0])
+        return ClaimWrites(**rows)
 
     def statement(self) -> tuple[str, list[Any]]:
         """The statement and its arguments, in the shape that suits the size."""
