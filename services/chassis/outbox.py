@@ -91,7 +91,7 @@ class OutboxRelay:
         self,
         pool: asyncpg.Pool,
         channel: aio_pika.abc.AbstractChannel,
-        exchange: aio_pika.abc.AbstractExchange,
+        exchange: str,
         *,
         schema: str,
         batch: int = 256,
@@ -99,8 +99,8 @@ class OutboxRelay:
         linger: float = 0.0,
     ) -> None:
         self._pool = pool
-        self._channel = channel  # the exchange's, with publisher confirms
-        self._exchange = exchange
+        self._channel = channel  # with publisher confirms
+        self._exchange = exchange  # its name
         self._batch = batch
         self._worker = LoopWorker(f"outbox-relay-{schema}", self.publish_batch,
                                   batch=batch, interval=sweep_interval, linger=linger)
@@ -127,7 +127,7 @@ class OutboxRelay:
                 return 0
             channel = await self._channel.get_underlay_channel()
             async with asyncio.timeout(CONFIRM_TIMEOUT):
-                await publish_batch(channel, self._exchange.name, [
+                await publish_batch(channel, self._exchange, [
                     Publish(row["body"], row["routing_key"], _properties(row)) for row in rows])
             await self._published(conn, rows)
         log.debug("outbox_published", count=len(rows))

@@ -12,7 +12,7 @@ confirmations through aiormq's own reader, exactly as for ``basic_publish``.
 
 It relies on ``aiormq.Channel``'s ``lock``, ``delivery_tag``,
 ``confirmations``, ``write_queue`` and ``_split_body`` (pinned in
-pyproject.toml; ``tests/integration/chassis/test_outbox_inbox.py`` covers them).
+pyproject.toml; ``tests/integration/chassis/test_publishing.py`` covers them).
 """
 
 from __future__ import annotations

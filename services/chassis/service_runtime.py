@@ -93,7 +93,7 @@ class ServiceRuntime:
         self._exchange = await rabbit.declare_event_exchange(self._publish_channel,
                                                              self.infra.exchange)
         self.relay = OutboxRelay(
-            self._pool, self._publish_channel, self._exchange, schema=self.schema,
+            self._pool, self._publish_channel, self.infra.exchange, schema=self.schema,
             batch=self.infra.outbox_batch,
             sweep_interval=self.infra.outbox_sweep_interval.total_seconds(),
             linger=self.infra.outbox_linger.total_seconds())

@@ -40,7 +40,8 @@ class InfraSettings(BaseSettings):
     outbox_batch: int = Field(default=256, ge=1, le=5000)
     outbox_sweep_interval: timedelta = timedelta(seconds=2)
     # After a commit wakes the relay it waits this long, so a burst of commits is
-    # published as one batch (one SELECT, one DELETE) rather than one step each.
+    # published as one batch (one DELETE ... RETURNING, one write to the broker)
+    # rather than one step each.
     outbox_linger: timedelta = timedelta(milliseconds=5)
     consumer_prefetch: int = Field(default=64, ge=1)
     consumer_max_retries: int = Field(default=5, ge=0)

@@ -45,7 +45,6 @@ REP_FACTS_AND_LATEST = (
     f"LEFT JOIN LATERAL ({SELECT_CLAIM} WHERE customer_id = u.customer_id "
     "ORDER BY claimed_at DESC, id DESC LIMIT 1) l ON true")
 GET_CLAIM = f"{SELECT_CLAIM} WHERE id = $1"
-LOCK_CLAIM = f"{GET_CLAIM} FOR UPDATE"
 LOCK_CLAIMS = f"{SELECT_CLAIM} WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE"
 
 
@@ -126,8 +125,8 @@ class ClaimRepository:
 
     # ---------------------------------------------------------------- claims
 
-    async def get(self, claim_id: str, *, lock: bool = False) -> Claim | None:
-        row = await self.conn.fetchrow(LOCK_CLAIM if lock else GET_CLAIM, claim_id)
+    async def get(self, claim_id: str) -> Claim | None:
+        row = await self.conn.fetchrow(GET_CLAIM, claim_id)
         return None if row is None else claim_from_row(row)
 
     async def lock_claims(self, claim_ids: Sequence[str]) -> dict[str, Claim]:

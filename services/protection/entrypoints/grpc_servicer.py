@@ -44,6 +44,8 @@ from services.protection.service_layer.deps import ProtectionDeps
 from services.protection.views import ProtectionViews
 
 R = TypeVar("R", bound=Message)
+Q = TypeVar("Q", ClaimRequest, ChangeRequest)
+Decide = Callable[[UnitOfWork, ProtectionDeps, list[Q]], Awaitable[list[claiming.Outcome]]]
 Work = Callable[[UnitOfWork], Awaitable[R]]
 _STAGE_NAMES = {number: name for name, number in STAGES.items()}
 
@@ -110,24 +112,22 @@ class ProtectionServicer(api_grpc.ProtectionServiceServicer):
         return response
 
     async def _claim_batch(self, items: list[tuple[Once, ClaimRequest]]) -> list[Outcome]:
-        async def work(uow: UnitOfWork, todo: list[int]) -> list[Outcome]:
-            claims = await claiming.claim_customers(uow, self.deps, [items[i][1] for i in todo])
-            return self._responses([items[i][0] for i in todo], claims)
-
-        return await run_once_batch(self.deps.uow, [once for once, _ in items], work)
+        return await self._batch(claiming.claim_customers, items)
 
     async def _change_batch(self, items: list[tuple[Once, ChangeRequest]]) -> list[Outcome]:
+        return await self._batch(claiming.change_claims, items)
+
+    async def _batch(self, decide: Decide[Q], items: list[tuple[Once, Q]]) -> list[Outcome]:
+        """One unit of work for a batch: ``decide`` the requests not answered before,
+        each answer a ``{method}Response(claim=...)`` or the request's own error."""
         async def work(uow: UnitOfWork, todo: list[int]) -> list[Outcome]:
-            claims = await claiming.change_claims(uow, self.deps, [items[i][1] for i in todo])
-            return self._responses([items[i][0] for i in todo], claims)
+            claims = await decide(uow, self.deps, [items[i][1] for i in todo])
+            now = self.deps.now()
+            return [claim if isinstance(claim, Exception)
+                    else items[i][0].response_type(claim=claim_message(claim, now))
+                    for i, claim in zip(todo, claims, strict=True)]
 
         return await run_once_batch(self.deps.uow, [once for once, _ in items], work)
-
-    def _responses(self, requests: list[Once], claims: list[claiming.Outcome]) -> list[Outcome]:
-        now = self.deps.now()
-        return [claim if isinstance(claim, Exception)
-                else once.response_type(claim=claim_message(claim, now))
-                for once, claim in zip(requests, claims, strict=True)]
 
     # ------------------------------------------------------------------ reads
 

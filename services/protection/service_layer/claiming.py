@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import partial
 
 from services.chassis.errors import DomainError, FieldViolation, InvalidArgument
@@ -50,10 +50,14 @@ class ChangeRequest:
 
 
 def _writes(uow: UnitOfWork, deps: ProtectionDeps, request: ClaimRequest | ChangeRequest,
-            changed: Sequence[Claim], **rows: object) -> ClaimWrites:
+            changed: Sequence[Claim], *, new: Sequence[Claim] = (),
+            cooldowns: Sequence[tuple[str, str, datetime]] = (),
+            pool_claims: Sequence[tuple[str, date]] = ()) -> ClaimWrites:
+    """``claim_writes`` with the events stamped with ``request``'s correlation id and actor."""
     encode = partial(uow.encode, correlation_id=request.correlation_id,
                      actor_id=request.actor.user_id)
-    return claim_writes(deps.policy_for, encode, changed, **rows)  # type: ignore[arg-type]
+    return claim_writes(deps.policy_for, encode, changed, new=new, cooldowns=cooldowns,
+                        pool_claims=pool_claims)
 
 
 async def claim_customers(uow: UnitOfWork, deps: ProtectionDeps,

@@ -46,7 +46,8 @@ async def replace_relay(runtime: ServiceRuntime, relay: OutboxRelay) -> None:
 
 
 def relay_for(cls: type[OutboxRelay], runtime: ServiceRuntime, **kwargs: Any) -> Any:
-    return cls(runtime.pool, runtime.publish_channel, runtime.exchange, schema=runtime.schema,
+    return cls(runtime.pool, runtime.publish_channel, runtime.exchange.name,
+               schema=runtime.schema,
                sweep_interval=runtime.infra.outbox_sweep_interval.total_seconds(), **kwargs)
 
 
