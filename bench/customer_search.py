@@ -51,7 +51,7 @@ from services.customer import bootstrap
 from services.customer.adapters import search_queries
 from services.customer.config import CustomerSettings
 from services.customer.domain.normalize import search_keys
-from services.customer.service_layer.search import plan_for
+from services.customer.service_layer.search_plan import plan_for
 
 SECRET = "bench-secret-for-the-collision-search-0123456789"  # >= 32 bytes (RFC 7518)
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

@@ -29,7 +29,7 @@ import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import asyncpg
 
@@ -63,8 +63,9 @@ def initials_grams(initials: str) -> tuple[str, ...]:
                                for i in range(len(initials) - 2)))
 
 
-@dataclass(frozen=True)
-class SearchRow:
+class SearchRow(NamedTuple):
+    """One match as the statement returns it (a tuple: built once per row, per call)."""
+
     kind: int  # 1 customer, 2 lead
     id: str
     name: str
@@ -203,6 +204,12 @@ _LEAD_FIELDS = """l.name, h.norm, h.rank, h.match, '', '', coalesce(l.mobile, l.
     false, l.created_by, NULL::text, NULL::text, NULL::timestamptz, NULL::text, l.created_by"""
 
 
+def _top(scans: list[str], limit: str) -> str:
+    """The first ``limit`` rows of ``scans`` in rank order."""
+    return (f"SELECT * FROM ({' UNION ALL '.join(scans)}) AS b "
+            f"ORDER BY rank, len, norm, kind, id LIMIT {limit}")
+
+
 def build_name_search(plan: SearchPlan, *, include_leads: bool, limit: int,
                       after: list[Any] | None, frequency: Mapping[str, float],
                       ) -> tuple[str, list[Any]]:
@@ -214,19 +221,18 @@ def build_name_search(plan: SearchPlan, *, include_leads: bool, limit: int,
     a = _Args()
     page = _Page(a, a(limit), include_leads, after)
     first = _name_scans(plan, page, frequency) if plan.name else []
-    ctes = []
-    if first:
-        ctes.append(f"e AS MATERIALIZED (SELECT * FROM ({' UNION ALL '.join(first)}) AS b "
-                    f"ORDER BY rank, len, norm, kind, id LIMIT {page.limit})")
-        page.gate = f" AND (SELECT count(*) FROM e) < {page.limit}"
+    page.gate = f" AND (SELECT count(*) FROM e) < {page.limit}" if first else ""
     later = _pinyin_scans(plan, page, frequency) if plan.initials else []
     later += _similar_scans(plan, page, frequency) if plan.name else []
-    if first:
-        later.insert(0, "(SELECT * FROM e)")
-    if not later:
+    if not first and not later:
         return "SELECT NULL LIMIT 0", []
-    ctes.append(f"h AS MATERIALIZED (SELECT * FROM ({' UNION ALL '.join(later)}) AS b "
-                f"ORDER BY rank, len, norm, kind, id LIMIT {page.limit})")
+    ctes = []
+    if first and later:
+        ctes.append(f"e AS MATERIALIZED ({_top(first, page.limit)})")
+        later.insert(0, "(SELECT * FROM e)")
+    # A 2-character keyword has no later scans: its exact, prefix and contains
+    # page is the whole answer, with no second sort.
+    ctes.append(f"h AS MATERIALIZED ({_top(later or first, page.limit)})")
     sql = (f"WITH {', '.join(ctes)} "
            f"SELECT h.kind, h.id::text, {_CUSTOMER_FIELDS} FROM h JOIN customers c "
            f"ON c.id = h.id WHERE h.kind = {CUSTOMER} UNION ALL "
@@ -314,7 +320,7 @@ async def search(pool: asyncpg.Pool, plan: SearchPlan, *, include_leads: bool, l
                              frequency=frequency)
     # ``pool``: the service's search pool, whose connections plan generically.
     found = await pool.fetch(sql, *args)
-    rows = sorted((SearchRow(*r) for r in found), key=SearchRow.keyset)
+    rows = sorted(map(SearchRow._make, found), key=SearchRow.keyset)
     if plan.phones or plan.credit_code:
         rows = [r for r in rows if after is None or r.keyset() > after][:limit]
     return rows

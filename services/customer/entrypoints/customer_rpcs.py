@@ -241,31 +241,34 @@ class CustomerRpcs:
         hits = await search.search_collisions(deps, deps.caller(), request.keyword,
                                               include_leads=request.include_leads,
                                               limit=limit + 1, after=after)
-        matches = []
+        response = rpc.SearchCollisionsResponse()
+        add = response.matches.add
         now = deps.clock.now()
+        # Fields are set in place: nested messages built apart and passed in
+        # are copied, which doubled the cost of a page.
         for hit in hits[:limit]:
             row = hit.row
-            pooled = row.kind == 1 and (row.stage == "in_pool" or (
+            customer = row.kind == 1
+            pooled = customer and (row.stage == "in_pool" or (
                 row.expires_at is not None and row.expires_at <= now and row.stage != "formal"))
-            ownership = pb.Ownership()
-            if row.kind == 1:
-                ownership.stage = STAGE_TO_PB["in_pool" if pooled else (row.stage or "in_pool")]
-                if not pooled:
-                    ownership.owner_id = row.owner_id or ""
-                    ownership.owner_department = row.owner_department or ""
-                    ownership.claim_id = row.claim_id or ""
-                    set_timestamp(ownership.expires_at, row.expires_at)
-            else:
+            match = add(kind=pb.RECORD_KIND_CUSTOMER if customer else pb.RECORD_KIND_LEAD,
+                        id=row.id, name=row.name, match_type=row.match,
+                        in_pool=pooled, region=row.region, industry=row.industry,
+                        phone=hit.phone, archived=row.archived)
+            ownership = match.ownership
+            if not customer:
                 ownership.owner_id = row.owner_id or ""
-            matches.append(pb.CollisionMatch(
-                kind=pb.RECORD_KIND_CUSTOMER if row.kind == 1 else pb.RECORD_KIND_LEAD,
-                id=row.id, name=row.name, match_type=row.match,  # type: ignore[arg-type]
-                ownership=ownership, in_pool=pooled, region=row.region,
-                industry=row.industry, phone=hit.phone, archived=row.archived))
-        token = ""
+                continue
+            ownership.stage = STAGE_TO_PB["in_pool" if pooled else (row.stage or "in_pool")]
+            if not pooled:
+                ownership.owner_id = row.owner_id or ""
+                ownership.owner_department = row.owner_department or ""
+                ownership.claim_id = row.claim_id or ""
+                set_timestamp(ownership.expires_at, row.expires_at)
         if len(hits) > limit:
-            token = encode_page_token("search:" + request.keyword, hits[limit - 1].row.keyset())
-        return rpc.SearchCollisionsResponse(matches=matches, next_page_token=token)
+            response.next_page_token = encode_page_token("search:" + request.keyword,
+                                                         hits[limit - 1].row.keyset())
+        return response
 
     async def AddContact(self, request: rpc.AddContactRequest,
                          context: grpc.aio.ServicerContext[Any, Any],

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import asyncpg
 
@@ -14,6 +14,7 @@ from services.chassis.service_runtime import ServiceRuntime
 from services.chassis.uow import UnitOfWork
 from services.customer.config import CustomerSettings
 from services.customer.domain.rules import CustomerRules
+from services.customer.service_layer.search_plan import Planner
 
 
 @dataclass
@@ -23,6 +24,10 @@ class CustomerDeps:
     rules: CustomerRules
     # Collision search's connections plan generically (bootstrap.py); None: the main pool.
     search_pool: asyncpg.Pool | None = None
+    planner: Planner = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.planner = Planner(self.rules)
 
     @property
     def clock(self) -> Clock:

@@ -7,58 +7,15 @@ gateway sets ``include_leads`` so agents and reps see call-center leads too.
 
 from __future__ import annotations
 
-import contextlib
-import unicodedata
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from services.chassis.auth import Identity
 from services.chassis.errors import FieldViolation, InvalidArgument
 from services.customer.adapters import search_queries
-from services.customer.adapters.search_queries import SearchPlan, SearchRow
-from services.customer.domain.errors import Reason
+from services.customer.adapters.search_queries import SearchRow
 from services.customer.domain.masking import mask_phone
-from services.customer.domain.normalize import (
-    KeywordKind,
-    bigrams,
-    classify_keyword,
-    normalize_keyword,
-)
-from services.customer.domain.phones import parse_phone
-from services.customer.domain.rules import CustomerRules
 from services.customer.service_layer.access import SALES, is_privileged, require_role
 from services.customer.service_layer.deps import CustomerDeps
-
-MAX_KEYWORD = 100
-
-
-def _invalid(description: str) -> InvalidArgument:
-    return InvalidArgument([FieldViolation("keyword", description, str(Reason.REQUIRED))])
-
-
-def plan_for(keyword: str, rules: CustomerRules) -> SearchPlan:
-    """Which indexes a keyword is looked up in (see adapters/search_queries.py)."""
-    if len(keyword) > MAX_KEYWORD:
-        raise _invalid(f"keyword must be at most {MAX_KEYWORD} characters")
-    kind = classify_keyword(keyword, rules.names)
-    if kind is KeywordKind.EMPTY:
-        raise _invalid("enter a name fragment, pinyin initials, a phone number or credit code")
-    compact = "".join(ch for ch in unicodedata.normalize("NFKC", keyword)
-                      if ch.isalnum()).upper()
-    if kind is KeywordKind.CREDIT_CODE:
-        return SearchPlan(credit_code=compact)
-    if kind is KeywordKind.PHONE:
-        phones = {compact}
-        with contextlib.suppress(InvalidArgument):
-            phones.add(parse_phone(keyword, rules=rules.phones)[1])
-        return SearchPlan(phones=tuple(sorted(phones)))
-    norm = normalize_keyword(keyword)
-    if len(norm) < 2:
-        raise _invalid("enter at least 2 characters")
-    if kind is KeywordKind.PINYIN_INITIALS:  # may equally be a Latin name: search both
-        return SearchPlan(name=norm, name_bigrams=tuple(bigrams(norm)), initials=norm,
-                          initials_grams=search_queries.initials_grams(norm))
-    return SearchPlan(name=norm, name_bigrams=tuple(bigrams(norm)))
 
 
 def _keyset(after: list[Any] | None) -> list[Any] | None:
@@ -73,8 +30,7 @@ def _keyset(after: list[Any] | None) -> list[Any] | None:
                                               "INVALID_PAGE_TOKEN")]) from None
 
 
-@dataclass(frozen=True)
-class Hit:
+class Hit(NamedTuple):
     row: SearchRow
     phone: str
     masked: bool
@@ -84,7 +40,7 @@ async def search_collisions(deps: CustomerDeps, caller: Identity, keyword: str, 
                             include_leads: bool, limit: int,
                             after: list[Any] | None) -> list[Hit]:
     require_role(caller, SALES, "searching customers")
-    plan = plan_for(keyword, deps.rules)
+    plan = deps.planner(keyword)
     rows = await search_queries.search(deps.search_pool or deps.runtime.pool, plan,
                                        include_leads=include_leads, limit=limit,
                                        after=_keyset(after))

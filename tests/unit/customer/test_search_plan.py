@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+
+from services.chassis.errors import InvalidArgument
 from services.customer.adapters.search_queries import (
     SearchPlan,
     build_search,
@@ -9,7 +12,7 @@ from services.customer.adapters.search_queries import (
     rarest,
 )
 from services.customer.domain.rules import CustomerRules
-from services.customer.service_layer.search import plan_for
+from services.customer.service_layer.search_plan import Planner, plan_for
 
 RULES = CustomerRules()
 
@@ -50,3 +53,17 @@ def test_a_later_page_skips_the_ranks_already_passed() -> None:
     later = sql_for("cy", after=[3, 4, "春意空调", 1, "018f0000-0000-7000-8000-000000000001"])
     assert first.count("FROM search_grams") == 3
     assert later.count("FROM search_grams") == 1 and "3 AS rank" in later
+
+
+def test_two_characters_sort_their_page_once() -> None:
+    sql = sql_for("春意")
+    assert " e AS " not in sql and sql.count("ORDER BY") == 3  # two scans and the page
+    assert " e AS " in sql_for("cykt")  # pinyin waits for the name matches' page
+
+
+def test_the_planner_keeps_recent_plans_and_still_refuses_bad_keywords() -> None:
+    planner = Planner(RULES, size=2)
+    assert planner("春意") is planner("春意") == plan_for("春意", RULES)
+    for bad in ("", "x" * 101):
+        with pytest.raises(InvalidArgument):
+            planner(bad)
