@@ -9,7 +9,10 @@ starts the customer service in-process, then measures SearchCollisions through g
 with 16 calls in flight for 2-, 3- and 4-character keywords, pinyin initials and
 phone numbers, and the same statement as raw SQL on an asyncpg pool (the ratio
 is what gRPC, auth, ranking and masking add). Last, the first page for a keyword
-shared by 20,000+ names (an industry word). Uses CRM_DATABASE_URL / CRM_RABBIT_URL
+shared by 20,000+ names (an industry word). First of all, the floor: a gRPC call
+whose handler does nothing, on the same server and channel. Each gRPC row also
+gives the whole machine's CPU per call, which bounds the calls per second and so,
+with a fixed number in flight, the latency. Uses CRM_DATABASE_URL / CRM_RABBIT_URL
 (defaults: local servers); prints one table.
 """
 
@@ -32,6 +35,7 @@ from typing import Any
 import asyncpg
 import grpc
 import uvloop
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 if __package__ in (None, ""):  # run as a script: make the repository importable
     import sys
@@ -164,9 +168,17 @@ class Result:
     grpc_p50: float
     grpc_p99: float
     grpc_rate: float
+    grpc_cpu: float  # ms of CPU per call, whole machine (client, service, PostgreSQL)
     sql_p50: float
     sql_p99: float
     hits: float
+
+
+def machine_cpu() -> float:
+    """Seconds of CPU the whole machine has spent (all cores, all processes) so far."""
+    with open("/proc/stat") as stat:
+        ticks = [int(v) for v in stat.readline().split()[1:]]
+    return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")  # less idle, iowait
 
 
 async def timed(calls: list[Callable[[], Awaitable[int]]],
@@ -274,15 +286,30 @@ async def _client(job: ClientJob) -> list[Result]:
                     return len(await pool.fetch(sql, *values))
                 return call
 
+            health = health_pb2_grpc.HealthStub(channel)
+
+            async def check() -> int:
+                await health.Check(health_pb2.HealthCheckRequest(), metadata=metadata)
+                return 0
+
             async def measure(label: str, batch: list[str]) -> Result:
+                cpu = machine_cpu()
                 g, counts, rate = await timed([via_grpc(w) for w in batch])
+                cpu = (machine_cpu() - cpu) * 1000 / len(batch)
                 s, _, _ = await timed([via_sql(w) for w in batch])
-                return Result(label, pct(g, .5), pct(g, .99), rate, pct(s, .5), pct(s, .99),
+                return Result(label, pct(g, .5), pct(g, .99), rate, cpu, pct(s, .5), pct(s, .99),
                               statistics.mean(counts))
 
             for batch in job.words.values():  # warm up: connections, statements, caches
                 await timed([via_grpc(w) for w in batch[:100]])
                 await timed([via_sql(w) for w in batch[:100]])
+            # What any unary call costs here: the same server, channel and client
+            # process, a handler that does nothing (grpc.health.v1 Check).
+            await timed([check] * 500)
+            cpu = machine_cpu()
+            g, _, rate = await timed([check] * job.requests)
+            results.append(Result("gRPC floor (health check)", pct(g, .5), pct(g, .99), rate,
+                                  (machine_cpu() - cpu) * 1000 / job.requests, 0.0, 0.0, 0.0))
             for label, batch in job.words.items():
                 results.append(await measure(label, batch))
             word, shared = job.common
@@ -340,12 +367,15 @@ async def run(args: argparse.Namespace) -> None:
 
     print(f"\nSearchCollisions on {args.rows:,} customers, {CONCURRENCY} in flight, "
           f"{args.requests} calls per row (ms; gRPC calls/s; client in its own process)")
-    print(f"{'keyword':<28}{'gRPC p50':>10}{'gRPC p99':>10}{'calls/s':>9}{'SQL p50':>10}"
-          f"{'SQL p99':>10}{'p50 ratio':>11}{'hits':>7}")
+    print(f"{'keyword':<28}{'gRPC p50':>10}{'gRPC p99':>10}{'calls/s':>9}{'CPU/call':>10}"
+          f"{'SQL p50':>10}{'SQL p99':>10}{'p50 ratio':>11}{'hits':>7}")
     for r in results:
+        sql = (f"{r.sql_p50:>10.2f}{r.sql_p99:>10.2f}{r.grpc_p50 / r.sql_p50:>11.1f}"
+               if r.sql_p50 else f"{'':>31}")
         print(f"{r.label:<28}{r.grpc_p50:>10.2f}{r.grpc_p99:>10.2f}{r.grpc_rate:>9.0f}"
-              f"{r.sql_p50:>10.2f}{r.sql_p99:>10.2f}{r.grpc_p50 / max(r.sql_p50, 1e-6):>11.1f}"
-              f"{r.hits:>7.1f}")
+              f"{r.grpc_cpu:>10.3f}{sql}{r.hits:>7.1f}")
+    print("CPU/call: ms of CPU the whole machine spent per gRPC call (client, service and "
+          "PostgreSQL),\nso calls/s can be at most (cores x 1000) / CPU/call.")
     if load_s is not None:
         print(f"\nload: {load_s:.1f} s")
 
