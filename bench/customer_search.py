@@ -181,9 +181,9 @@ def machine_cpu() -> float:
     return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")  # less idle, iowait
 
 
-async def timed(calls: list[Callable[[], Awaitable[int]]],
+async def timed(calls: list[Callable[[], Awaitable[int]]], in_flight: int = CONCURRENCY,
                 ) -> tuple[list[float], list[int], float]:
-    """Latencies (ms), result sizes and calls per second, CONCURRENCY calls in flight."""
+    """Latencies (ms), result sizes and calls per second, ``in_flight`` calls at a time."""
     latencies: list[float] = []
     counts: list[int] = []
     queue = list(calls)
@@ -196,7 +196,7 @@ async def timed(calls: list[Callable[[], Awaitable[int]]],
             latencies.append((time.perf_counter() - t) * 1000)
 
     started = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
+    await asyncio.gather(*(worker() for _ in range(in_flight)))
     return latencies, counts, len(calls) / (time.perf_counter() - started)
 
 
@@ -249,6 +249,7 @@ class ClientJob:
     common: tuple[str, int]  # a keyword shared by many names, and how many
     requests: int
     page_size: int
+    in_flight: int
 
 
 def client(job: ClientJob) -> list[Result]:
@@ -294,9 +295,9 @@ async def _client(job: ClientJob) -> list[Result]:
 
             async def measure(label: str, batch: list[str]) -> Result:
                 cpu = machine_cpu()
-                g, counts, rate = await timed([via_grpc(w) for w in batch])
+                g, counts, rate = await timed([via_grpc(w) for w in batch], job.in_flight)
                 cpu = (machine_cpu() - cpu) * 1000 / len(batch)
-                s, _, _ = await timed([via_sql(w) for w in batch])
+                s, _, _ = await timed([via_sql(w) for w in batch], job.in_flight)
                 return Result(label, pct(g, .5), pct(g, .99), rate, cpu, pct(s, .5), pct(s, .99),
                               statistics.mean(counts))
 
@@ -307,7 +308,7 @@ async def _client(job: ClientJob) -> list[Result]:
             # process, a handler that does nothing (grpc.health.v1 Check).
             await timed([check] * 500)
             cpu = machine_cpu()
-            g, _, rate = await timed([check] * job.requests)
+            g, _, rate = await timed([check] * job.requests, job.in_flight)
             results.append(Result("gRPC floor (health check)", pct(g, .5), pct(g, .99), rate,
                                   (machine_cpu() - cpu) * 1000 / job.requests, 0.0, 0.0, 0.0))
             for label, batch in job.words.items():
@@ -357,7 +358,7 @@ async def run(args: argparse.Namespace) -> None:
     port = await runtime.serve(0)
     job = ClientJob(port, issue_token(Identity("bench-rep", frozenset({"pre_sales"})), SECRET),
                     database_url, schema, words, (common, shared), args.requests,
-                    settings.search_default_page_size)
+                    settings.search_default_page_size, args.in_flight)
     try:
         with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
             results = await asyncio.get_running_loop().run_in_executor(pool, client, job)
@@ -365,7 +366,7 @@ async def run(args: argparse.Namespace) -> None:
         await runtime.close()
         await drop_topology(infra)
 
-    print(f"\nSearchCollisions on {args.rows:,} customers, {CONCURRENCY} in flight, "
+    print(f"\nSearchCollisions on {args.rows:,} customers, {args.in_flight} in flight, "
           f"{args.requests} calls per row (ms; gRPC calls/s; client in its own process)")
     print(f"{'keyword':<28}{'gRPC p50':>10}{'gRPC p99':>10}{'calls/s':>9}{'CPU/call':>10}"
           f"{'SQL p50':>10}{'SQL p99':>10}{'p50 ratio':>11}{'hits':>7}")
@@ -384,6 +385,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--requests", type=int, default=2000, help="calls per keyword class")
+    parser.add_argument("--in-flight", type=int, default=CONCURRENCY,
+                        help="calls in flight (the target is stated for 16)")
     parser.add_argument("--reload", action="store_true", help="reload even if rows exist")
     uvloop.install()
     asyncio.run(run(parser.parse_args()))
