@@ -24,6 +24,7 @@ import uvloop
 
 from bench.protection_support import broker_answers, drop, open_service
 from services.chassis.clock import ManualClock
+from services.chassis.logging import configure_logging
 from services.chassis.settings import InfraSettings
 from services.protection import bootstrap
 from services.protection.adapters.claim_rows import CLAIM_COLUMNS
@@ -106,6 +107,8 @@ async def main(args: argparse.Namespace) -> None:
     infra = InfraSettings().model_copy(update={
         "exchange": f"crm.events.bench.{run}", "outbox_batch": args.outbox_batch,
         "db_pool_max": 10, "log_level": "warning"})
+    # As `python -m services.protection` runs with these settings (no debug lines).
+    configure_logging(infra.log_format, infra.log_level)
     clock = ManualClock(T0)
     settings = ProtectionSettings(schema_name=schema, timer_batch=args.batch)
     broker = await broker_answers(infra.rabbit_url)
