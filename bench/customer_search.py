@@ -43,6 +43,7 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.cpu_usage import machine_busy_seconds
 from crm.customer.v1 import customer_service_pb2 as rpc
 from crm.customer.v1 import customer_service_pb2_grpc
 from services.chassis.auth import Identity, bearer, issue_token
@@ -174,13 +175,6 @@ class Result:
     hits: float
 
 
-def machine_cpu() -> float:
-    """Seconds of CPU the whole machine has spent (all cores, all processes) so far."""
-    with open("/proc/stat") as stat:
-        ticks = [int(v) for v in stat.readline().split()[1:]]
-    return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")  # less idle, iowait
-
-
 async def timed(calls: list[Callable[[], Awaitable[int]]], in_flight: int = CONCURRENCY,
                 ) -> tuple[list[float], list[int], float]:
     """Latencies (ms), result sizes and calls per second, ``in_flight`` calls at a time."""
@@ -294,9 +288,9 @@ async def _client(job: ClientJob) -> list[Result]:
                 return 0
 
             async def measure(label: str, batch: list[str]) -> Result:
-                cpu = machine_cpu()
+                cpu = machine_busy_seconds()
                 g, counts, rate = await timed([via_grpc(w) for w in batch], job.in_flight)
-                cpu = (machine_cpu() - cpu) * 1000 / len(batch)
+                cpu = (machine_busy_seconds() - cpu) * 1000 / len(batch)
                 s, _, _ = await timed([via_sql(w) for w in batch], job.in_flight)
                 return Result(label, pct(g, .5), pct(g, .99), rate, cpu, pct(s, .5), pct(s, .99),
                               statistics.mean(counts))
@@ -307,10 +301,11 @@ async def _client(job: ClientJob) -> list[Result]:
             # What any unary call costs here: the same server, channel and client
             # process, a handler that does nothing (grpc.health.v1 Check).
             await timed([check] * 500)
-            cpu = machine_cpu()
+            cpu = machine_busy_seconds()
             g, _, rate = await timed([check] * job.requests, job.in_flight)
+            cpu = (machine_busy_seconds() - cpu) * 1000 / job.requests
             results.append(Result("gRPC floor (health check)", pct(g, .5), pct(g, .99), rate,
-                                  (machine_cpu() - cpu) * 1000 / job.requests, 0.0, 0.0, 0.0))
+                                  cpu, 0.0, 0.0, 0.0))
             for label, batch in job.words.items():
                 results.append(await measure(label, batch))
             word, shared = job.common

@@ -29,7 +29,6 @@ import argparse
 import asyncio
 import contextlib
 import os
-import resource
 import statistics
 import sys
 import time
@@ -44,6 +43,7 @@ import asyncpg
 import grpc
 import uvloop
 
+from bench.cpu_usage import cpu_by_command, cpu_seconds, machine_busy_seconds, own_cpu_seconds
 from crm.protection.v1 import protection_service_pb2 as api
 from crm.protection.v1 import protection_service_pb2_grpc as api_grpc
 from services.chassis.auth import Identity, bearer, issue_token
@@ -84,35 +84,6 @@ POLICY = Policy(release_cooldown=timedelta(0), holding_limits={},
 
 def percentile(samples: list[float], q: int) -> float:
     return statistics.quantiles(samples, n=100)[q - 1] if len(samples) > 1 else 0.0
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def cpu_by_command(*names: str) -> float:
-    """CPU seconds used so far by live processes with one of these command names."""
-    total = 0.0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            text = stat.read_text()
-        except OSError:
-            continue
-        if text[text.index("(") + 1:text.rindex(")")] in names:
-            total += cpu_seconds(int(stat.parent.name))
-    return total
-
-
-def machine_busy_seconds() -> float:
-    """CPU seconds all cores spent busy (not idle or waiting on I/O) since boot."""
-    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    return (sum(values) - values[3] - values[4]) / os.sysconf("SC_CLK_TCK")
-
-
-def own_cpu_seconds() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
 
 
 @dataclass

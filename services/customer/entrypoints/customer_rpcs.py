@@ -243,14 +243,11 @@ class CustomerRpcs:
                                               limit=limit + 1, after=after)
         response = rpc.SearchCollisionsResponse()
         add = response.matches.add
-        now = deps.clock.now()
         # Fields are set in place: nested messages built apart and passed in
         # are copied, which doubled the cost of a page.
         for hit in hits[:limit]:
-            row = hit.row
+            row, pooled = hit.row, hit.pooled
             customer = row.kind == 1
-            pooled = customer and (row.stage == "in_pool" or (
-                row.expires_at is not None and row.expires_at <= now and row.stage != "formal"))
             match = add(kind=pb.RECORD_KIND_CUSTOMER if customer else pb.RECORD_KIND_LEAD,
                         id=row.id, name=row.name, match_type=row.match,
                         in_pool=pooled, region=row.region, industry=row.industry,

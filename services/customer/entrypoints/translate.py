@@ -22,15 +22,6 @@ from services.chassis.errors import FieldViolation, InvalidArgument
 CURRENCY = "CNY"
 
 
-def to_timestamp(moment: datetime | None) -> Timestamp | None:
-    """A protobuf Timestamp, or None (leave the field unset) for None."""
-    if moment is None:
-        return None
-    ts = Timestamp()
-    ts.FromDatetime(moment.astimezone(UTC))
-    return ts
-
-
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 

@@ -32,8 +32,8 @@ def _keyset(after: list[Any] | None) -> list[Any] | None:
 
 class Hit(NamedTuple):
     row: SearchRow
-    phone: str
-    masked: bool
+    phone: str  # masked unless the caller may see it
+    pooled: bool  # a customer in the public pool, or whose protection has lapsed
 
 
 async def search_collisions(deps: CustomerDeps, caller: Identity, keyword: str, *,
@@ -48,12 +48,11 @@ async def search_collisions(deps: CustomerDeps, caller: Identity, keyword: str, 
     privileged = is_privileged(caller)
     hits = []
     for row in rows:
-        holder = row.owner_id or ""
         lapsed = row.expires_at is not None and row.expires_at <= now
-        if row.kind == 1 and (row.stage == "in_pool" or (lapsed and row.stage != "formal")):
-            holder = row.registered_by
+        pooled = row.kind == 1 and (row.stage == "in_pool" or (lapsed and row.stage != "formal"))
+        holder = row.registered_by if pooled else row.owner_id or ""
         visible = privileged or (bool(holder) and holder == caller.user_id)
         phone = row.phone if visible or not row.phone else mask_phone(row.phone,
                                                                        deps.rules.phones)
-        hits.append(Hit(row, phone, not visible and bool(row.phone)))
+        hits.append(Hit(row, phone, pooled))
     return hits

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import pytest
 
@@ -34,6 +34,19 @@ def first_letter(item: str) -> list[str]:
 
 def each_own(item: str) -> list[str]:
     return [item]
+
+
+async def held_with_busy(keys: Callable[[str], list[str]],
+                         ) -> tuple[Recorder, Batcher[str, str], asyncio.Task[str]]:
+    """A held batcher (one slot, batches of up to 10) with "z" in flight, so what is
+    submitted next queues for the following batch."""
+    recorder = Recorder()
+    recorder.gate.clear()
+    batcher: Batcher[str, str] = Batcher(recorder.handle, keys=keys, max_batch=10,
+                                         concurrency=1)
+    busy = asyncio.create_task(batcher.submit("z"))
+    await asyncio.sleep(0)
+    return recorder, batcher, busy
 
 
 async def test_alone_when_idle_then_together_while_busy() -> None:
@@ -67,11 +80,7 @@ async def test_at_most_max_batch_and_concurrency() -> None:
 
 
 async def test_requests_sharing_a_key_never_share_a_batch() -> None:
-    recorder = Recorder()
-    recorder.gate.clear()
-    batcher = Batcher(recorder.handle, keys=first_letter, max_batch=10, concurrency=1)
-    busy = asyncio.create_task(batcher.submit("z"))
-    await asyncio.sleep(0)
+    recorder, batcher, busy = await held_with_busy(first_letter)
     tasks = [asyncio.create_task(batcher.submit(x)) for x in ("a1", "b1", "a2", "c1", "a3")]
     await asyncio.sleep(0)
     recorder.gate.set()
@@ -80,11 +89,7 @@ async def test_requests_sharing_a_key_never_share_a_batch() -> None:
 
 
 async def test_each_request_gets_its_own_error() -> None:
-    recorder = Recorder()
-    recorder.gate.clear()
-    batcher = Batcher(recorder.handle, keys=each_own, max_batch=10, concurrency=1)
-    busy = asyncio.create_task(batcher.submit("z"))
-    await asyncio.sleep(0)
+    recorder, batcher, busy = await held_with_busy(each_own)
     good, bad = (asyncio.create_task(batcher.submit(x)) for x in ("ok", "bad-one"))
     await asyncio.sleep(0)
     recorder.gate.set()
@@ -121,11 +126,7 @@ async def test_a_handler_answering_the_wrong_count_fails_the_batch() -> None:
 
 
 async def test_a_caller_that_gave_up_is_skipped() -> None:
-    recorder = Recorder()
-    recorder.gate.clear()
-    batcher = Batcher(recorder.handle, keys=each_own, max_batch=10, concurrency=1)
-    busy = asyncio.create_task(batcher.submit("z"))
-    await asyncio.sleep(0)
+    recorder, batcher, busy = await held_with_busy(each_own)
     gone = asyncio.create_task(batcher.submit("gone"))
     kept = asyncio.create_task(batcher.submit("kept"))
     await asyncio.sleep(0)
