@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from services.chassis.logging import configure_logging
-from services.chassis.runtime import run
+from services.chassis.process import run
 from services.chassis.settings import InfraSettings
 from services.customer import bootstrap
 from services.customer.config import CustomerSettings

@@ -13,7 +13,7 @@ from services.chassis.errors import (
     PermissionDenied,
 )
 
-from .clock import iso
+from .moments import iso
 
 
 class CustomerNotFound(NotFound):

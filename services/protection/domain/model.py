@@ -30,7 +30,6 @@ from typing import Any
 from services.chassis.errors import FieldViolation, InvalidArgument
 
 from .actors import Actor
-from .clock import require_aware
 from .errors import (
     ClaimNotActive,
     CustomerIsFormal,
@@ -60,6 +59,7 @@ from .events import (
     PromotionRefused,
     PromotionRequested,
 )
+from .moments import require_aware
 from .permissions import (
     ensure_manager,
     ensure_not_self,

@@ -14,7 +14,6 @@ from datetime import datetime
 from enum import StrEnum
 
 from .actors import Actor
-from .clock import require_aware
 from .errors import (
     AlreadyProtected,
     CustomerIsFormal,
@@ -23,6 +22,7 @@ from .errors import (
     ReleaseCooldown,
 )
 from .model import Claim, OwnershipSpan, Stage
+from .moments import require_aware
 from .permissions import ensure_can_claim
 from .policy import Policy
 from .working_days import china_date

@@ -55,6 +55,12 @@ def can_view(actor: Actor, claim: Claim) -> bool:
             or (actor.has(Role.REVIEWER) and actor.region == claim.region))
 
 
+def _with_claim(response: Message, claim: Any) -> Message:
+    """``response`` (a ``{method}Response``) carrying ``claim``."""
+    response.claim.CopyFrom(claim)
+    return response
+
+
 def _once_keys(once: Once) -> list[Hashable]:
     return [("once", once.method, once.caller, once.request_id)] if once.request_id else []
 
@@ -124,7 +130,7 @@ class ProtectionServicer(api_grpc.ProtectionServiceServicer):
             claims = await decide(uow, self.deps, [items[i][1] for i in todo])
             now = self.deps.now()
             return [claim if isinstance(claim, Exception)
-                    else items[i][0].response_type(claim=claim_message(claim, now))
+                    else _with_claim(items[i][0].response_type(), claim_message(claim, now))
                     for i, claim in zip(todo, claims, strict=True)]
 
         return await run_once_batch(self.deps.uow, [once for once, _ in items], work)
