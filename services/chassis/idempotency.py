@@ -20,6 +20,7 @@ from typing import TypeVar
 
 from google.protobuf.message import Message
 
+from services.chassis.errors import FieldViolation, InvalidArgument
 from services.chassis.uow import UnitOfWork
 
 R = TypeVar("R", bound=Message)
@@ -35,14 +36,38 @@ _STORE = ("INSERT INTO idempotency (request_id, method, caller, response) "
           "AS u(method, caller, request_id, response) ON CONFLICT DO NOTHING RETURNING 1")
 
 
+# A request id is a client's key (a UUID, typically): bounded and printable.
+MAX_REQUEST_ID_LENGTH = 128
+
+
 @dataclass(frozen=True)
 class Once:
-    """A request's idempotency key (an empty ``request_id``: none) and its answer's type."""
+    """A request's idempotency key (an empty ``request_id``: none) and its answer's type.
 
-    method: str
+    The method part of the key is the answer's full protobuf name: every RPC has
+    its own ``XResponse``, so there is one form of key and no name to mistype.
+    """
+
     caller: str
     request_id: str
     response_type: type[Message]
+
+    def __post_init__(self) -> None:
+        check_request_id(self.request_id)
+
+    @property
+    def method(self) -> str:
+        return self.response_type.DESCRIPTOR.full_name
+
+
+def check_request_id(request_id: str) -> None:
+    """INVALID_ARGUMENT for a ``request_id`` too long or holding control characters."""
+    if len(request_id) > MAX_REQUEST_ID_LENGTH:
+        raise InvalidArgument([FieldViolation(
+            "request_id", f"at most {MAX_REQUEST_ID_LENGTH} characters", "TOO_LONG")])
+    if not request_id.isprintable():
+        raise InvalidArgument([FieldViolation(
+            "request_id", "must not contain control characters", "CONTROL_CHARACTER")])
 
 
 class _TwinCommitted(Exception):
@@ -52,7 +77,6 @@ class _TwinCommitted(Exception):
 async def run_once(
     uow_factory: Callable[[], UnitOfWork],
     *,
-    method: str,
     caller: str,
     request_id: str,
     response_type: type[R],
@@ -63,7 +87,7 @@ async def run_once(
     async def one(uow: UnitOfWork, _todo: list[int]) -> list[Outcome]:
         return [await work(uow)]
 
-    outcome = (await run_once_batch(uow_factory, [Once(method, caller, request_id,
+    outcome = (await run_once_batch(uow_factory, [Once(caller, request_id,
                                                        response_type)], one))[0]
     if isinstance(outcome, Exception):
         raise outcome

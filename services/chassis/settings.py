@@ -13,6 +13,8 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from services.chassis.paging import PageSizes
+
 
 class InfraSettings(BaseSettings):
     """Where the shared servers are, and how to talk to them (prefix ``CRM_``)."""
@@ -55,3 +57,27 @@ class InfraSettings(BaseSettings):
     def queue_name(self, consumer: str) -> str:
         """The durable queue a consuming service reads from."""
         return f"{self.queue_prefix}{consumer}"
+
+
+class ServiceSettings(BaseSettings):
+    """What every service's own settings have, under the same names.
+
+    A service subclasses it with its prefix (``CUSTOMER_``, ``PROTECTION_``...)
+    and its own defaults (port, names), then adds its rules.
+    """
+
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    grpc_port: int = Field(default=50050, ge=0, le=65535)
+    # The consumer (queue) name and the events' producer; replicas share it, tests
+    # make it unique.
+    service_name: str = "service"
+    schema_name: str = "service"
+    # AIP-158 list sizes (collision search keeps its own, smaller default).
+    list_default_page_size: int = Field(default=50, ge=1)
+    list_max_page_size: int = Field(default=500, ge=1)
+    # How often each replica's schedulers look for due timers.
+    timer_interval: timedelta = timedelta(seconds=1)
+
+    def page_sizes(self) -> PageSizes:
+        return PageSizes(self.list_default_page_size, self.list_max_page_size)

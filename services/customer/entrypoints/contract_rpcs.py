@@ -120,7 +120,7 @@ def draft_of(i: rpc.ContractDraftInput) -> Draft:
 async def _once(deps: CustomerDeps, method: str, request_id: str, response_type: type[R],
                 work: Callable[[UnitOfWork], Awaitable[R]]) -> R:
     """Run ``work`` in one unit of work, once per ``request_id`` (a retry gets its answer)."""
-    return await run_once(deps.uow, method=SERVICE + method, caller=deps.caller().user_id,
+    return await run_once(deps.uow, caller=deps.caller().user_id,
                           request_id=request_id, response_type=response_type, work=work)
 
 

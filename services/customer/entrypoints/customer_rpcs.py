@@ -146,9 +146,8 @@ class CustomerRpcs:
 
     async def _once(self, method: str, request_id: str, response_type: type[R],
                     work: Callable[[UnitOfWork], Awaitable[R]]) -> R:
-        return await run_once(self.deps.uow, method=SERVICE + method,
-                              caller=self.deps.caller().user_id, request_id=request_id,
-                              response_type=response_type, work=work)
+        return await run_once(self.deps.uow, caller=self.deps.caller().user_id,
+                              request_id=request_id, response_type=response_type, work=work)
 
     async def CreateCustomer(self, request: rpc.CreateCustomerRequest,
                              context: grpc.aio.ServicerContext[Any, Any],

@@ -103,7 +103,7 @@ class LeadRpcs:
                 raise _repath(exc) from None
             return rpc.CreateLeadResponse(lead=lead_message(lead))
 
-        return await run_once(deps.uow, method=SERVICE + "CreateLead", caller=caller.user_id,
+        return await run_once(deps.uow, caller=caller.user_id,
                               request_id=request.request_id,
                               response_type=rpc.CreateLeadResponse, work=work)
 
@@ -137,7 +137,7 @@ class LeadRpcs:
                                              deps.rules)
             return rpc.DispatchLeadResponse(lead=lead_message(lead))
 
-        return await run_once(deps.uow, method=SERVICE + "DispatchLead", caller=caller.user_id,
+        return await run_once(deps.uow, caller=caller.user_id,
                               request_id=request.request_id,
                               response_type=rpc.DispatchLeadResponse, work=work)
 
@@ -153,7 +153,7 @@ class LeadRpcs:
                 rules=deps.rules)
             return rpc.CreateDealerResponse(dealer=dealer_message(dealer))
 
-        return await run_once(deps.uow, method=SERVICE + "CreateDealer", caller=caller.user_id,
+        return await run_once(deps.uow, caller=caller.user_id,
                               request_id=request.request_id,
                               response_type=rpc.CreateDealerResponse, work=work)
 

@@ -57,7 +57,7 @@ def can_view(actor: Actor, claim: Claim) -> bool:
 
 def _with_claim(response: Message, claim: Any) -> Message:
     """``response`` (a ``{method}Response``) carrying ``claim``."""
-    response.claim.CopyFrom(claim)
+    response.claim.CopyFrom(claim)  # type: ignore[attr-defined]
     return response
 
 
@@ -104,14 +104,14 @@ class ProtectionServicer(api_grpc.ProtectionServiceServicer):
 
     async def _once(self, method: str, actor: Actor, request_id: str,
                     response_type: type[R], work: Work[R]) -> R:
-        return await run_once(self.deps.uow, method=method, caller=actor.user_id,
+        return await run_once(self.deps.uow, caller=actor.user_id,
                               request_id=request_id, response_type=response_type, work=work)
 
     async def _change(self, method: str, request_id: str, response_type: type[R],
                       command: cmd.ClaimCommand, extension_length: timedelta | None = None,
                       ) -> R:
         actor = self.deps.caller()
-        once = Once(method, actor.user_id, request_id, response_type)
+        once = Once(actor.user_id, request_id, response_type)
         response = await self.changes.submit((once, ChangeRequest(
             actor, command, current_correlation_id(), extension_length)))
         assert isinstance(response, response_type)
@@ -227,7 +227,7 @@ class ProtectionServicer(api_grpc.ProtectionServiceServicer):
     async def ClaimCustomer(self, request: api.ClaimCustomerRequest,
                             context: Any) -> api.ClaimCustomerResponse:
         actor = self.deps.caller()
-        once = Once("ClaimCustomer", actor.user_id, request.request_id,
+        once = Once(actor.user_id, request.request_id,
                     api.ClaimCustomerResponse)
         try:
             response = await self.claims.submit((once, ClaimRequest(

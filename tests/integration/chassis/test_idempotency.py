@@ -46,7 +46,7 @@ async def rows(runtime: ServiceRuntime, aggregate_id: str) -> int:
 
 def call(runtime: ServiceRuntime, work: CreateAccount, request_id: str,
          caller: str = "u-1") -> Awaitable[Money]:
-    return run_once(runtime.uow, method="/crm.test.v1.Accounts/Create", caller=caller,
+    return run_once(runtime.uow, caller=caller,
                     request_id=request_id, response_type=Money, work=work)
 
 
