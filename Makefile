@@ -31,7 +31,7 @@ lint: install
 	$(BIN)/ruff check $(wildcard services tests bench deploy)
 
 typecheck: install
-	$(BIN)/mypy services
+	$(BIN)/mypy services tests bench
 
 unit: install
 	$(BIN)/pytest tests/unit -q

@@ -44,6 +44,7 @@ async def test_a_batch_arrives_whole_in_order_with_a_plain_publish_between(
     assert [m.message_id for m in arrived] == [
         *(f"m-{i}" for i in range(500)), "m-plain", "m-500", "m-501"]
     assert arrived[501].body == big
+    assert isinstance(underlay, aiormq.Channel)
     assert not underlay.confirmations  # every confirmation resolved
     await channel.close()
 

@@ -35,7 +35,7 @@ Metadata = tuple[tuple[str, str], ...]
 @dataclass
 class CustomerService:
     runtime: ServiceRuntime
-    stub: customer_service_pb2_grpc.CustomerServiceStub
+    stub: customer_service_pb2_grpc.CustomerServiceAsyncStub
     channel: grpc.aio.Channel
     clock: ManualClock
     settings: CustomerSettings

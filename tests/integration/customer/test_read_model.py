@@ -134,7 +134,9 @@ async def test_list_customers_by_owner_follows_the_read_model(
         return (await svc.stub.CreateCustomer(rpc.CreateCustomerRequest(
             customer=customer_input(name)), metadata=svc.rep("u-reg"))).customer.id
 
-    async def by_owner(owner: str, stage: pb.OwnershipStage.ValueType = 0) -> list[str]:
+    async def by_owner(
+            owner: str, stage: pb.OwnershipStage.ValueType = pb.OWNERSHIP_STAGE_UNSPECIFIED,
+    ) -> list[str]:
         ids: list[str] = []
         token = ""
         while True:  # one per page, so the owner filter holds across page tokens

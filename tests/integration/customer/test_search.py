@@ -34,7 +34,7 @@ async def seed(svc: CustomerService) -> dict[str, pb.Customer]:
 async def search(svc: CustomerService, keyword: str, user: str = "u-x",
                  roles: tuple[str, ...] = ("pre_sales",), **kw: object,
                  ) -> rpc.SearchCollisionsResponse:
-    return await svc.stub.SearchCollisions(  # type: ignore[no-any-return]
+    return await svc.stub.SearchCollisions(
         rpc.SearchCollisionsRequest(keyword=keyword, include_leads=True, **kw),  # type: ignore[arg-type]
         metadata=svc.caller(user, roles=roles))
 

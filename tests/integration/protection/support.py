@@ -31,13 +31,13 @@ START = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # Monday 09:00 in China
 @dataclass
 class Cluster:
     replicas: list[Protection]
-    stubs: list[api_grpc.ProtectionServiceStub]
+    stubs: list[api_grpc.ProtectionServiceAsyncStub]
     clock: ManualClock
     schema: str
     channels: list[grpc.aio.Channel] = field(default_factory=list)
 
     @property
-    def stub(self) -> api_grpc.ProtectionServiceStub:
+    def stub(self) -> api_grpc.ProtectionServiceAsyncStub:
         return self.stubs[0]
 
     @property
