@@ -28,6 +28,18 @@ _CODES: list[tuple[type[DomainError], int]] = [
 ]
 
 
+# Details echo what the caller sent (an id, a field path): a bounded prefix of it,
+# so a 20,000-character id cannot swell the trailing metadata past what clients
+# accept by default (they would see RESOURCE_EXHAUSTED instead of the error).
+ECHO_LIMIT = 200
+MESSAGE_LIMIT = 300
+
+
+def clip(text: str, limit: int = ECHO_LIMIT) -> str:
+    """``text`` cut to ``limit`` characters, marked with an ellipsis when cut."""
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
 def _pack(message: object) -> any_pb2.Any:
     packed = any_pb2.Any()
     packed.Pack(message)  # type: ignore[arg-type]
@@ -37,27 +49,29 @@ def _pack(message: object) -> any_pb2.Any:
 def status_for(error: DomainError, domain: str) -> status_pb2.Status:
     """A google.rpc.Status with ErrorInfo plus the detail each error kind carries."""
     code = next((c for cls, c in _CODES if isinstance(error, cls)), code_pb2.FAILED_PRECONDITION)
+    message = clip(error.message, MESSAGE_LIMIT)
     details = [_pack(error_details_pb2.ErrorInfo(
-        reason=error.reason, domain=domain, metadata=error.metadata))]
+        reason=error.reason, domain=domain,
+        metadata={clip(k): clip(v) for k, v in error.metadata.items()}))]
     if isinstance(error, InvalidArgument):
         details.append(_pack(error_details_pb2.BadRequest(field_violations=[
             error_details_pb2.BadRequest.FieldViolation(
-                field=v.field, description=v.description, reason=v.reason)
-            for v in error.violations])))
+                field=clip(v.field), description=clip(v.description), reason=v.reason)
+            for v in error.violations[:100]])))
     elif isinstance(error, NotFound):
         details.append(_pack(error_details_pb2.ResourceInfo(
-            resource_type=error.resource_type, resource_name=error.resource_name,
-            description=error.message)))
+            resource_type=error.resource_type, resource_name=clip(error.resource_name),
+            description=clip(message))))
     elif isinstance(error, AlreadyExists):
         details.append(_pack(error_details_pb2.ResourceInfo(
-            resource_type=error.resource_type, resource_name=error.existing_id,
-            description=error.message)))
+            resource_type=error.resource_type, resource_name=clip(error.existing_id),
+            description=clip(message))))
     elif isinstance(error, FailedPrecondition):
         details.append(_pack(error_details_pb2.PreconditionFailure(violations=[
             error_details_pb2.PreconditionFailure.Violation(
-                type=v.type, subject=v.subject, description=v.description)
-            for v in error.violations])))
-    return status_pb2.Status(code=code, message=error.message, details=details)
+                type=v.type, subject=clip(v.subject), description=clip(v.description))
+            for v in error.violations[:100]])))
+    return status_pb2.Status(code=code, message=message, details=details)
 
 
 def internal_status(domain: str) -> status_pb2.Status:

@@ -13,8 +13,12 @@ def new_id() -> str:
 
 
 def is_uuid(value: str) -> bool:
-    try:
-        uuid.UUID(value)
-    except (ValueError, AttributeError, TypeError):
+    """True only for the canonical form ``xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`` (any
+    case): ``uuid.UUID`` also reads braces, URNs and undashed hex, which PostgreSQL's
+    ``uuid`` type would then refuse or read differently."""
+    if not isinstance(value, str) or len(value) != 36:
         return False
-    return True
+    try:
+        return str(uuid.UUID(value)) == value.lower()
+    except ValueError:
+        return False

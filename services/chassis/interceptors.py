@@ -13,20 +13,61 @@ from typing import Any
 import asyncpg
 import grpc
 import structlog
+from google.protobuf.message import DecodeError, Message
 from grpc_status import rpc_status
 
 from services.chassis.auth import TokenVerifier, parse_bearer
 from services.chassis.context import correlation_id_var, identity_var
 from services.chassis.error_status import internal_status, status_for
-from services.chassis.errors import Conflict, DomainError, Unauthenticated
+from services.chassis.errors import (
+    Conflict,
+    DomainError,
+    FieldViolation,
+    InvalidArgument,
+    Unauthenticated,
+)
 from services.chassis.ids import new_id
 from services.chassis.logging import get_logger
+from services.chassis.request_guard import check_request
 
 log = get_logger("rpc")
 Context = grpc.aio.ServicerContext[Any, Any]
 
 CORRELATION_HEADER = "x-correlation-id"
 PUBLIC_PREFIXES = ("/grpc.health.v1.", "/grpc.reflection.")
+UNDECODABLE = "UNDECODABLE_REQUEST"
+
+
+class Undecodable:
+    """Stands in for a request whose bytes are not the method's message."""
+
+    def __init__(self, error: str) -> None:
+        self.error = error
+
+
+def _lenient(deserialize: Callable[[bytes], Any] | None) -> Callable[[bytes], Any] | None:
+    """The method's deserializer, answering ``Undecodable`` instead of raising: gRPC
+    would log a traceback per bad message and answer INTERNAL."""
+    if deserialize is None:
+        return None
+
+    def read(data: bytes) -> Any:
+        try:
+            return deserialize(data)
+        except (DecodeError, ValueError) as exc:
+            return Undecodable(str(exc)[:200])
+
+    return read
+
+
+def _admit(request: Any) -> None:
+    """Refuse what no service may see: undecodable bytes, then the generic checks."""
+    if isinstance(request, Undecodable):
+        raise InvalidArgument([FieldViolation(
+            "request", "not a valid message of this method's request type", UNDECODABLE)],
+            reason=UNDECODABLE)
+    if isinstance(request, Message):  # generic handlers may take raw bytes
+        check_request(request)
 
 
 class ServiceInterceptor(grpc.aio.ServerInterceptor):
@@ -57,12 +98,12 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
         if handler.unary_unary is not None:
             return grpc.unary_unary_rpc_method_handler(
                 self._unary(method, handler.unary_unary),
-                request_deserializer=handler.request_deserializer,
+                request_deserializer=_lenient(handler.request_deserializer),
                 response_serializer=handler.response_serializer)
         if handler.unary_stream is not None:
             return grpc.unary_stream_rpc_method_handler(
                 self._stream(method, handler.unary_stream),
-                request_deserializer=handler.request_deserializer,
+                request_deserializer=_lenient(handler.request_deserializer),
                 response_serializer=handler.response_serializer)
         return handler
 
@@ -88,7 +129,9 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
             exc = Conflict("concurrent change; retry", reason="CONCURRENT_MODIFICATION")
         if isinstance(exc, DomainError):
             status = status_for(exc, self._domain)
-            log.info("rpc_refused", ms=elapsed, reason=exc.reason, error=exc.message)
+            # A client sending bytes that are not the request type is worth a warning.
+            level = log.warning if exc.reason == UNDECODABLE else log.info
+            level("rpc_refused", ms=elapsed, reason=exc.reason, error=exc.message[:500])
         else:
             status = internal_status(self._domain)
             log.error("rpc_crashed", ms=elapsed, exc_info=exc)
@@ -102,6 +145,7 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
             cid = ""
             try:
                 cid = self._begin(method, context)
+                _admit(request)
                 response = await behavior(request, context)
                 context.set_trailing_metadata(((CORRELATION_HEADER, cid),))
                 log.info("rpc_ok", ms=round((time.perf_counter() - started) * 1000, 2))
@@ -121,6 +165,7 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
             cid = ""
             try:
                 cid = self._begin(method, context)
+                _admit(request)
                 async for item in behavior(request, context):
                     yield item
                 log.info("rpc_ok", ms=round((time.perf_counter() - started) * 1000, 2))

@@ -1,0 +1,175 @@
+"""Generic checks of every request, before a servicer sees it.
+
+Walks the set fields of a request message (nested messages, repeated fields
+and maps included) and reports, one violation per field path:
+
+- strings holding a NUL or another control character (tab, line feed and
+  carriage return are text), or longer than the field's ``max_length``
+  option (``crm/common/v1/field_limits.proto``; 4,000 characters by default);
+- repeated fields with more items than ``max_items`` (1,000 by default);
+- enum numbers the enum does not define (proto3 enums are open);
+- ``Timestamp`` and ``Duration`` values outside protobuf's own range, and
+  impossible ``google.type.Date`` values.
+
+So no service ever passes PostgreSQL a NUL byte, an over-long value for an
+index, or a time ``datetime`` cannot hold: the answer is INVALID_ARGUMENT
+naming the field, never INTERNAL. What each value means (an id's form, a
+plausible business date) stays each service's own check. Each message type
+is planned once (which fields are strings, their limits...) and the plan is
+reused for every request of that type.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from google.protobuf.descriptor import FieldDescriptor
+from google.protobuf.message import Message
+
+from crm.common.v1 import field_limits_pb2
+from services.chassis.errors import FieldViolation, InvalidArgument
+
+DEFAULT_MAX_LENGTH = 4_000
+DEFAULT_MAX_ITEMS = 1_000
+# google/protobuf/timestamp.proto and duration.proto.
+_MIN_SECONDS, _MAX_SECONDS = -62_135_596_800, 253_402_300_799
+_MAX_DURATION_SECONDS = 315_576_000_000
+_NANOS = 1_000_000_000
+_TEXT_CONTROLS = {"\t", "\n", "\r"}
+# C0 controls, DEL and C1 controls, minus the three that are text.
+_CONTROLS = frozenset(chr(c) for c in (*range(0x20), *range(0x7F, 0xA0))) - _TEXT_CONTROLS
+
+_STRING = FieldDescriptor.TYPE_STRING
+_ENUM = FieldDescriptor.TYPE_ENUM
+_MESSAGE = FieldDescriptor.TYPE_MESSAGE
+_GROUP = FieldDescriptor.TYPE_GROUP
+
+
+@dataclass(frozen=True)
+class _Field:
+    name: str
+    kind: int  # FieldDescriptor.TYPE_*
+    repeated: bool
+    is_map: bool
+    max_length: int
+    max_items: int
+    enum_numbers: frozenset[int]
+
+
+_PLANS: dict[str, dict[str, _Field]] = {}
+
+
+def _option(field: FieldDescriptor, extension: Any, default: int) -> int:
+    options = field.GetOptions()
+    if options.HasExtension(extension):
+        return int(options.Extensions[extension])
+    return default
+
+
+def _plan(descriptor: Any) -> dict[str, _Field]:
+    plan = _PLANS.get(descriptor.full_name)
+    if plan is None:
+        plan = {}
+        for field in descriptor.fields:
+            is_map = (field.message_type is not None
+                      and field.message_type.GetOptions().map_entry)
+            plan[field.name] = _Field(
+                name=field.name, kind=field.type,
+                repeated=field.is_repeated, is_map=is_map,
+                max_length=_option(field, field_limits_pb2.max_length, DEFAULT_MAX_LENGTH),
+                max_items=_option(field, field_limits_pb2.max_items, DEFAULT_MAX_ITEMS),
+                enum_numbers=frozenset(v.number for v in field.enum_type.values)
+                if field.enum_type is not None else frozenset())
+        _PLANS[descriptor.full_name] = plan
+    return plan
+
+
+def check_request(message: Message) -> None:
+    """Raise ``InvalidArgument`` listing every field that breaks a generic rule."""
+    violations = list(_violations(message, ""))
+    if violations:
+        raise InvalidArgument(violations)
+
+
+def _violations(message: Message, prefix: str) -> Iterator[FieldViolation]:
+    well_known = _WELL_KNOWN.get(message.DESCRIPTOR.full_name)
+    if well_known is not None:
+        problem = well_known(message)
+        if problem is not None:
+            yield FieldViolation(prefix or "request", *problem)
+        return
+    plan = _plan(message.DESCRIPTOR)
+    for descriptor, value in message.ListFields():
+        field = plan[descriptor.name]
+        path = f"{prefix}.{field.name}" if prefix else field.name
+        if field.is_map:
+            yield from _map_violations(field, descriptor, value, path)
+        elif field.repeated:
+            if len(value) > field.max_items:
+                yield FieldViolation(path, f"at most {field.max_items} items",
+                                     "TOO_MANY_ITEMS")
+                continue
+            for index, item in enumerate(value):
+                yield from _value_violations(field, item, f"{path}[{index}]")
+        else:
+            yield from _value_violations(field, value, path)
+
+
+def _map_violations(field: _Field, descriptor: FieldDescriptor, value: Any,
+                    path: str) -> Iterator[FieldViolation]:
+    if len(value) > field.max_items:
+        yield FieldViolation(path, f"at most {field.max_items} entries", "TOO_MANY_ITEMS")
+        return
+    entry = _plan(descriptor.message_type)
+    for key in value:
+        if isinstance(key, str):
+            yield from _value_violations(entry["key"], key, f"{path}.key")
+        yield from _value_violations(entry["value"], value[key], f"{path}[{key!r:.40}]")
+
+
+def _value_violations(field: _Field, value: Any, path: str) -> Iterator[FieldViolation]:
+    if field.kind == _STRING:
+        if len(value) > field.max_length:
+            yield FieldViolation(path, f"at most {field.max_length} characters", "TOO_LONG")
+        elif not _CONTROLS.isdisjoint(value):
+            yield FieldViolation(path, "must not contain control characters",
+                                 "CONTROL_CHARACTER")
+    elif field.kind == _ENUM:
+        if value not in field.enum_numbers:
+            yield FieldViolation(path, f"unknown enum value {value}", "UNKNOWN_ENUM_VALUE")
+    elif field.kind in (_MESSAGE, _GROUP):
+        yield from _violations(value, path)
+
+
+def _timestamp(message: Any) -> tuple[str, str] | None:
+    if _MIN_SECONDS <= message.seconds <= _MAX_SECONDS and 0 <= message.nanos < _NANOS:
+        return None
+    return "not a valid timestamp (0001-01-01 to 9999-12-31 UTC)", "INVALID_TIMESTAMP"
+
+
+def _duration(message: Any) -> tuple[str, str] | None:
+    seconds, nanos = message.seconds, message.nanos
+    if (abs(seconds) > _MAX_DURATION_SECONDS or abs(nanos) >= _NANOS
+            or (seconds and nanos and (seconds < 0) != (nanos < 0))):
+        return "not a valid duration (at most about 10,000 years)", "INVALID_DURATION"
+    return None
+
+
+def _date(message: Any) -> tuple[str, str] | None:
+    if message.year == 0 and message.month == 0 and message.day == 0:
+        return None
+    try:
+        date(message.year, message.month, message.day)
+    except ValueError:
+        return "not a valid calendar date", "INVALID_DATE"
+    return None
+
+
+_WELL_KNOWN = {
+    "google.protobuf.Timestamp": _timestamp,
+    "google.protobuf.Duration": _duration,
+    "google.type.Date": _date,
+}
