@@ -28,7 +28,7 @@ from services.chassis.errors import (
 )
 from services.chassis.ids import new_id
 from services.chassis.logging import get_logger
-from services.chassis.request_guard import check_request
+from services.chassis.request_guard import RequestGuard
 
 log = get_logger("rpc")
 Context = grpc.aio.ServicerContext[Any, Any]
@@ -60,20 +60,22 @@ def _lenient(deserialize: Callable[[bytes], Any] | None) -> Callable[[bytes], An
     return read
 
 
-def _admit(request: Any) -> None:
+def _admit(request: Any, guard: RequestGuard) -> None:
     """Refuse what no service may see: undecodable bytes, then the generic checks."""
     if isinstance(request, Undecodable):
         raise InvalidArgument([FieldViolation(
             "request", "not a valid message of this method's request type", UNDECODABLE)],
             reason=UNDECODABLE)
     if isinstance(request, Message):  # generic handlers may take raw bytes
-        check_request(request)
+        guard.check(request)
 
 
 class ServiceInterceptor(grpc.aio.ServerInterceptor):
-    def __init__(self, *, auth_secret: str, auth_issuer: str, error_domain: str) -> None:
+    def __init__(self, *, auth_secret: str, auth_issuer: str, error_domain: str,
+                 guard: RequestGuard | None = None) -> None:
         self._verify = TokenVerifier(auth_secret, issuer=auth_issuer)
         self._domain = error_domain
+        self._guard = guard or RequestGuard()
         # The wrapped handler of each method, built on its first call: the
         # server asks for a handler on every call and the answer never changes.
         self._wrapped: dict[str, Any] = {}
@@ -145,7 +147,7 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
             cid = ""
             try:
                 cid = self._begin(method, context)
-                _admit(request)
+                _admit(request, self._guard)
                 response = await behavior(request, context)
                 context.set_trailing_metadata(((CORRELATION_HEADER, cid),))
                 log.info("rpc_ok", ms=round((time.perf_counter() - started) * 1000, 2))
@@ -165,7 +167,7 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
             cid = ""
             try:
                 cid = self._begin(method, context)
-                _admit(request)
+                _admit(request, self._guard)
                 async for item in behavior(request, context):
                     yield item
                 log.info("rpc_ok", ms=round((time.perf_counter() - started) * 1000, 2))

@@ -24,6 +24,7 @@ from services.chassis.interceptors import ServiceInterceptor
 from services.chassis.logging import get_logger
 from services.chassis.migrations import migrate_async
 from services.chassis.outbox import Outbox, OutboxRelay
+from services.chassis.request_guard import RequestGuard
 from services.chassis.settings import InfraSettings
 from services.chassis.uow import UnitOfWork
 from services.chassis.worker import LoopWorker
@@ -145,7 +146,8 @@ class ServiceRuntime:
         """Start the gRPC server with the standard interceptor; returns the bound port."""
         interceptor = ServiceInterceptor(auth_secret=self.infra.auth_secret,
                                          auth_issuer=self.infra.auth_issuer,
-                                         error_domain=f"{self.name}.crm")
+                                         error_domain=f"{self.name}.crm",
+                                         guard=RequestGuard(self.infra.request_limits()))
         self.server = GrpcServer(self._bindings, interceptors=[interceptor],
                                  host=self.infra.grpc_host, port=port)
         return await self.server.start()

@@ -7,13 +7,14 @@ own settings class with its own prefix (``CUSTOMER_``, ``PROTECTION_``...).
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.chassis.paging import PageSizes
+from services.chassis.request_guard import RequestLimits
 
 
 class InfraSettings(BaseSettings):
@@ -53,6 +54,25 @@ class InfraSettings(BaseSettings):
     # Time between reporting NOT_SERVING and refusing new calls.
     shutdown_drain: timedelta = timedelta(0)
     default_deadline: timedelta = timedelta(seconds=10)
+    # The plausible window for any time in a request, and the longest duration:
+    # outside them a request is refused before a service sees it (each service
+    # narrows its own fields further).
+    earliest_time: datetime = datetime(1900, 1, 1, tzinfo=UTC)
+    latest_time: datetime = datetime(2200, 1, 1, tzinfo=UTC)
+    max_duration: timedelta = timedelta(days=365 * 200)
+
+    def request_limits(self) -> RequestLimits:
+        return RequestLimits(earliest=self.earliest_time, latest=self.latest_time,
+                             max_duration=self.max_duration)
+
+    @model_validator(mode="after")
+    def _limits_hold(self) -> InfraSettings:
+        try:
+            self.request_limits()
+        except ValueError as error:
+            raise ValueError(f"CRM_EARLIEST_TIME, CRM_LATEST_TIME, CRM_MAX_DURATION: {error}",
+                             ) from None
+        return self
 
     def queue_name(self, consumer: str) -> str:
         """The durable queue a consuming service reads from."""

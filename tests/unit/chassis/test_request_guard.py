@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from google.protobuf.duration_pb2 import Duration
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -11,7 +13,8 @@ from google.type.date_pb2 import Date
 from crm.customer.v1 import customer_service_pb2 as rpc
 from crm.protection.v1 import protection_service_pb2 as papi
 from services.chassis.errors import InvalidArgument
-from services.chassis.request_guard import check_request
+from services.chassis.request_guard import RequestGuard, RequestLimits, check_request
+from services.chassis.settings import InfraSettings
 
 
 def violations(message: object) -> list[tuple[str, str]]:
@@ -66,14 +69,17 @@ def test_unknown_enum_numbers_are_refused() -> None:
 
 
 @pytest.mark.parametrize(("seconds", "nanos", "ok"), [
-    (-62_135_596_800, 0, True),           # 0001-01-01T00:00:00Z, the first valid instant
-    (-62_135_596_801, 0, False),
-    (253_402_300_799, 999_999_999, True),  # 9999-12-31T23:59:59.999999999Z
-    (253_402_300_800, 0, False),
+    (-2_208_988_800, 0, True),             # 1900-01-01T00:00:00Z, the first plausible instant
+    (-2_208_988_801, 999_999_999, False),
+    (-62_135_596_800, 0, False),           # 0001-01-01: valid protobuf, not a business time
+    (7_258_118_399, 999_999_999, True),    # 2199-12-31T23:59:59.999999999Z
+    (7_258_118_400, 0, False),             # 2200-01-01
+    (253_402_300_800, 0, False),           # past protobuf's own range
     (0, -1, False),
     (0, 1_000_000_000, False),
 ])
-def test_timestamps_must_lie_in_protobufs_range(seconds: int, nanos: int, ok: bool) -> None:
+def test_timestamps_must_lie_in_the_plausible_window(seconds: int, nanos: int,
+                                                     ok: bool) -> None:
     request = rpc.ListCustomersRequest(created_after=Timestamp(seconds=seconds, nanos=nanos))
     if ok:
         check_request(request)
@@ -82,19 +88,35 @@ def test_timestamps_must_lie_in_protobufs_range(seconds: int, nanos: int, ok: bo
 
 
 @pytest.mark.parametrize(("seconds", "nanos", "ok"), [
-    (315_576_000_000, 999_999_999, True),
-    (-315_576_000_000, -999_999_999, True),
-    (315_576_000_001, 0, False),
+    (6_307_199_999, 999_999_999, True),    # just under 200 years of 365 days
+    (-6_307_199_999, -999_999_999, True),
+    (6_307_200_000, 0, False),
+    (315_576_000_000, 0, False),           # protobuf's own maximum: overflows datetimes
     (-9_223_372_036_854_775_808, 0, False),
     (1, -1, False),  # mixed signs
     (0, 1_000_000_000, False),
 ])
-def test_durations_must_lie_in_protobufs_range(seconds: int, nanos: int, ok: bool) -> None:
+def test_durations_are_at_most_200_years_either_way(seconds: int, nanos: int,
+                                                    ok: bool) -> None:
     request = papi.DecideExtensionRequest(length=Duration(seconds=seconds, nanos=nanos))
     if ok:
         check_request(request)
     else:
         assert violations(request) == [("length", "INVALID_DURATION")]
+
+
+def test_the_window_and_the_longest_duration_are_settings() -> None:
+    guard = RequestGuard(RequestLimits(earliest=datetime(2020, 1, 1, tzinfo=UTC),
+                                       latest=datetime(2030, 1, 1, tzinfo=UTC),
+                                       max_duration=timedelta(days=10)))
+    guard.check(rpc.ListCustomersRequest(created_after=Timestamp(seconds=1_600_000_000)))
+    with pytest.raises(InvalidArgument):
+        guard.check(rpc.ListCustomersRequest(created_after=Timestamp(seconds=1_500_000_000)))
+    with pytest.raises(InvalidArgument):
+        guard.check(papi.DecideExtensionRequest(length=Duration(seconds=864_000)))
+    with pytest.raises(ValueError, match="CRM_EARLIEST_TIME"):
+        InfraSettings(earliest_time=datetime(2030, 1, 1, tzinfo=UTC),
+                      latest_time=datetime(2020, 1, 1, tzinfo=UTC))
 
 
 def test_dates_must_exist_and_an_empty_date_is_no_date() -> None:
