@@ -16,6 +16,7 @@ import structlog
 from google.protobuf.message import DecodeError, Message
 from grpc_status import rpc_status
 
+from services.chassis.access import AccessTable, scope_var
 from services.chassis.auth import TokenVerifier, parse_bearer
 from services.chassis.context import correlation_id_var, identity_var
 from services.chassis.error_status import internal_status, status_for
@@ -72,10 +73,12 @@ def _admit(request: Any, guard: RequestGuard) -> None:
 
 class ServiceInterceptor(grpc.aio.ServerInterceptor):
     def __init__(self, *, auth_secret: str, auth_issuer: str, error_domain: str,
-                 guard: RequestGuard | None = None) -> None:
+                 guard: RequestGuard | None = None, access: AccessTable | None = None,
+                 ) -> None:
         self._verify = TokenVerifier(auth_secret, issuer=auth_issuer)
         self._domain = error_domain
         self._guard = guard or RequestGuard()
+        self._access = access or AccessTable({})
         # The wrapped handler of each method, built on its first call: the
         # server asks for a handler on every call and the answer never changes.
         self._wrapped: dict[str, Any] = {}
@@ -120,6 +123,7 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
         identity = self._verify(parse_bearer(str(auth)))
         identity_var.set(identity)
         structlog.contextvars.bind_contextvars(user_id=identity.user_id)
+        scope_var.set(self._access.admit(method, identity))
         return cid
 
     async def _fail(self, context: Context, exc: BaseException, cid: str,

@@ -16,6 +16,7 @@ import asyncpg
 from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractRobustConnection
 
 from services.chassis import rabbit
+from services.chassis.access import AccessTable
 from services.chassis.clock import Clock, SystemClock
 from services.chassis.db import create_pool, ensure_database
 from services.chassis.grpc_server import GrpcServer, ServiceBinding
@@ -147,7 +148,10 @@ class ServiceRuntime:
         interceptor = ServiceInterceptor(auth_secret=self.infra.auth_secret,
                                          auth_issuer=self.infra.auth_issuer,
                                          error_domain=f"{self.name}.crm",
-                                         guard=RequestGuard(self.infra.request_limits()))
+                                         guard=RequestGuard(self.infra.request_limits()),
+                                         access=AccessTable.of_services(
+                                             [b.full_name for b in self._bindings],
+                                             self.infra.data_scopes))
         self.server = GrpcServer(self._bindings, interceptors=[interceptor],
                                  host=self.infra.grpc_host, port=port)
         return await self.server.start()

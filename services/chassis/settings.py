@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from services.chassis.access import Scope
 from services.chassis.paging import PageSizes
 from services.chassis.request_guard import RequestLimits
 
@@ -61,6 +62,10 @@ class InfraSettings(BaseSettings):
     latest_time: datetime = datetime(2200, 1, 1, tzinfo=UTC)
     max_duration: timedelta = timedelta(days=365 * 200)
 
+    # A role's data scope on every listing that grants it one, e.g.
+    # {"manager": "department_and_below"} (services/chassis/access.py).
+    data_scopes: dict[str, str] = Field(default_factory=dict)
+
     def request_limits(self) -> RequestLimits:
         return RequestLimits(earliest=self.earliest_time, latest=self.latest_time,
                              max_duration=self.max_duration)
@@ -72,6 +77,11 @@ class InfraSettings(BaseSettings):
         except ValueError as error:
             raise ValueError(f"CRM_EARLIEST_TIME, CRM_LATEST_TIME, CRM_MAX_DURATION: {error}",
                              ) from None
+        for scope in self.data_scopes.values():
+            try:
+                Scope.parse(scope)
+            except ValueError as error:
+                raise ValueError(f"CRM_DATA_SCOPES: {error}") from None
         return self
 
     def queue_name(self, consumer: str) -> str:

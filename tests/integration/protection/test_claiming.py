@@ -57,7 +57,7 @@ async def test_unknown_customer_is_not_found_but_permission_comes_first(
     assert (err.code, err.reason) == (grpc.StatusCode.NOT_FOUND, "CUSTOMER_NOT_FOUND")
     err = await refused(cluster.stub.ClaimCustomer(
         api.ClaimCustomerRequest(customer_id="no-such-customer"), metadata=users.reviewer()))
-    assert (err.code, err.reason) == (grpc.StatusCode.PERMISSION_DENIED, "NOT_PRE_SALES")
+    assert (err.code, err.reason) == (grpc.StatusCode.PERMISSION_DENIED, "ROLE_REQUIRED")
     err = await refused(cluster.stub.GetClaim(api.GetClaimRequest(claim_id="nope"),
                                               metadata=users.auth("eve", "finance")))
     assert err.code is grpc.StatusCode.PERMISSION_DENIED
@@ -127,7 +127,7 @@ async def test_permissions_on_claims(protection_cluster: MakeCluster, users: Use
     # Reps do not review; the owner's manager sees it.
     err = await refused(stub.ApproveClaim(api.ApproveClaimRequest(claim_id=held.id),
                                           metadata=users.rep("bob")))
-    assert (err.code, err.reason) == (grpc.StatusCode.PERMISSION_DENIED, "NOT_REVIEWER")
+    assert (err.code, err.reason) == (grpc.StatusCode.PERMISSION_DENIED, "ROLE_REQUIRED")
     err = await refused(stub.ListReviewQueue(api.ListReviewQueueRequest(),
                                              metadata=users.rep("bob")))
     assert err.code is grpc.StatusCode.PERMISSION_DENIED
