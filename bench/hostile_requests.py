@@ -8,7 +8,8 @@ many undecodable payloads, under tokens from none to every role. Prints the
 status codes per method and every call that got a code no client should
 (INTERNAL, UNKNOWN, DEADLINE_EXCEEDED...); exits 1 if there was one.
 
-    .venv/bin/python bench/hostile_requests.py [--requests 300] [--seed 1] [--services customer protection]
+    .venv/bin/python bench/hostile_requests.py [--requests 300] [--seed 1] \
+        [--services customer protection]
 """
 
 from __future__ import annotations
