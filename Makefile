@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install protos servers up test lint typecheck unit integration bench clean
+.PHONY: install protos docs servers up test lint typecheck unit integration bench clean
 
 install: $(STAMP)
 
@@ -21,6 +21,9 @@ $(STAMP): pyproject.toml $(shell find protos -name '*.proto') deploy/local/gen_p
 protos: install
 	$(BIN)/python deploy/local/gen_protos.py
 
+docs: install
+	$(BIN)/python deploy/local/api_reference.py
+
 servers:
 	@bash deploy/local/ensure-servers.sh
 
@@ -31,7 +34,7 @@ lint: install
 	$(BIN)/ruff check $(wildcard services tests bench deploy)
 
 typecheck: install
-	$(BIN)/mypy services tests bench
+	$(BIN)/mypy services tests bench deploy/local/api_reference.py
 
 unit: install
 	$(BIN)/pytest tests/unit -q
