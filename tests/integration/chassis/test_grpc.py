@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import asyncpg
 import grpc
@@ -30,6 +31,7 @@ from services.chassis.service_runtime import ServiceRuntime
 from services.chassis.settings import InfraSettings
 from tests.support.auth import TEST_AUTH_ISSUER, TEST_AUTH_SECRET, call_metadata
 from tests.support.grpc_errors import rich_error
+from tests.support.tcp_proxy import TcpProxy
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(30)]
 
@@ -64,6 +66,8 @@ FAILURES: dict[str, BaseException] = {
     "denied": PermissionDenied("not your region", reason="WRONG_REGION"),
     "conflict": Conflict("stale version", reason="VERSION_CONFLICT"),
     "serialization": asyncpg.SerializationError("could not serialize access"),
+    "connection_lost": asyncpg.ConnectionDoesNotExistError("connection was closed"),
+    "connection_refused": ConnectionRefusedError(111, "Connect call failed"),
     "crash": RuntimeError(SECRET_MARKER),
 }
 
@@ -210,6 +214,8 @@ async def test_invalid_argument_carries_bad_request_and_error_info(
     ("denied", grpc.StatusCode.PERMISSION_DENIED, "WRONG_REGION"),
     ("conflict", grpc.StatusCode.ABORTED, "VERSION_CONFLICT"),
     ("serialization", grpc.StatusCode.ABORTED, "CONCURRENT_MODIFICATION"),
+    ("connection_lost", grpc.StatusCode.UNAVAILABLE, "DATABASE_UNAVAILABLE"),
+    ("connection_refused", grpc.StatusCode.UNAVAILABLE, "DATABASE_UNAVAILABLE"),
 ])
 async def test_domain_errors_map_to_status_codes(
         served: Served, mint_token: Callable[..., str], kind: str, code: grpc.StatusCode,
@@ -256,3 +262,44 @@ async def test_unknown_method_is_unimplemented(served: Served,
     with pytest.raises(grpc.aio.AioRpcError) as caught:
         await served.method("Nope")(b"", metadata=call_metadata(mint_token()), timeout=2)
     assert caught.value.code() is grpc.StatusCode.UNIMPLEMENTED
+
+
+async def test_a_database_outage_is_unavailable_not_internal(
+        infra_settings: InfraSettings, schema: str, mint_token: Callable[..., str]) -> None:
+    """Clients retry UNAVAILABLE; INTERNAL would tell them the request itself is at fault."""
+    url = urlsplit(infra_settings.database_url)
+    proxy = await TcpProxy.start_for(url.hostname or "127.0.0.1", url.port or 5432)
+    pool = await asyncpg.create_pool(proxy.rewrite_url(infra_settings.database_url),
+                                     min_size=1, max_size=1)
+    assert pool is not None
+
+    async def query(request: bytes, _context: Any) -> bytes:
+        return str(await pool.fetchval("SELECT 41 + 1")).encode()
+
+    def add(servicer: dict[str, Behavior], server: grpc.aio.Server) -> None:
+        handlers: dict[str, grpc.RpcMethodHandler[Any, Any]] = {
+            name: grpc.unary_unary_rpc_method_handler(fn) for name, fn in servicer.items()}
+        server.add_generic_rpc_handlers(
+            (grpc.method_handlers_generic_handler(SERVICE, handlers),))
+
+    runtime = ServiceRuntime(infra_settings, name="echo", schema=schema, migrations=MIGRATIONS)
+    runtime.add_service(ServiceBinding(add, {"Query": query}, SERVICE))
+    port = await runtime.serve(0)
+    try:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+            call: grpc.aio.UnaryUnaryMultiCallable[bytes, bytes] = channel.unary_unary(
+                f"/{SERVICE}/Query")
+            assert await call(b"", metadata=call_metadata(mint_token()), timeout=5) == b"42"
+            await proxy.cut()
+            with pytest.raises(grpc.aio.AioRpcError) as caught:
+                await call(b"", metadata=call_metadata(mint_token()), timeout=5)
+            err = rich_error(caught.value)
+            assert (err.code, err.reason) == (grpc.StatusCode.UNAVAILABLE,
+                                              "DATABASE_UNAVAILABLE")
+            await proxy.restore()
+            # The pool replaces the broken connection: the next call works again.
+            assert await call(b"", metadata=call_metadata(mint_token()), timeout=5) == b"42"
+    finally:
+        pool.terminate()
+        await runtime.close()
+        await proxy.close()
