@@ -5,17 +5,17 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install protos docs servers up test lint typecheck unit integration bench clean
+# make token ROLES=pre_sales REGION=cn-east USER=u1: an authorization header for calls by hand.
+ROLES ?= pre_sales
+USER_ID := $(if $(filter command line,$(origin USER)),$(USER),demo-user)
+
+.PHONY: install protos docs token servers up test lint typecheck unit integration bench clean
 
 install: $(STAMP)
 
 # Reinstall when the dependency list or any proto changes.
 $(STAMP): pyproject.toml $(shell find protos -name '*.proto') deploy/local/gen_protos.py
-	@bash deploy/local/ensure-python.sh "$(PYTHON)" "$(VENV)"
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
-	$(BIN)/python deploy/local/gen_protos.py
-	$(BIN)/pip install --quiet --no-deps -e .
+	@bash deploy/local/install.sh "$(PYTHON)" "$(VENV)"
 	@touch $(STAMP)
 
 protos: install
@@ -23,6 +23,10 @@ protos: install
 
 docs: install
 	$(BIN)/python deploy/local/api_reference.py
+
+token: install
+	@$(BIN)/python deploy/local/mint_token.py --roles "$(ROLES)" --user "$(USER_ID)" \
+		--region "$(REGION)" --dept "$(DEPT)"
 
 servers:
 	@bash deploy/local/ensure-servers.sh

@@ -13,7 +13,9 @@ import asyncpg
 import grpc
 import pytest
 import pytest_asyncio
+from google.protobuf import descriptor_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection_pb2
 
 from services.chassis.auth import Identity, issue_token
 from services.chassis.context import current_correlation_id, current_identity
@@ -303,3 +305,26 @@ async def test_a_database_outage_is_unavailable_not_internal(
         pool.terminate()
         await runtime.close()
         await proxy.close()
+
+
+@pytest.mark.parametrize("package", ["grpc.reflection.v1", "grpc.reflection.v1alpha"])
+async def test_reflection_v1_and_v1alpha_list_and_describe(served: Served, package: str) -> None:
+    """grpcurl asks v1 first; older clients ask v1alpha. Both answer the same."""
+    call: grpc.aio.StreamStreamMultiCallable[reflection_pb2.ServerReflectionRequest,
+                                             reflection_pb2.ServerReflectionResponse]
+    call = served.channel.stream_stream(
+        f"/{package}.ServerReflection/ServerReflectionInfo",
+        request_serializer=reflection_pb2.ServerReflectionRequest.SerializeToString,
+        response_deserializer=reflection_pb2.ServerReflectionResponse.FromString)
+    stream = call(iter([
+        reflection_pb2.ServerReflectionRequest(list_services=""),
+        reflection_pb2.ServerReflectionRequest(
+            file_containing_symbol="grpc.health.v1.Health.Check"),
+    ]), timeout=5)
+    listed, described = [reply async for reply in stream]
+    names = {s.name for s in listed.list_services_response.service}
+    assert {SERVICE, "grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection",
+            "grpc.reflection.v1alpha.ServerReflection"} <= names
+    assert not described.HasField("error_response"), described.error_response
+    [raw, *_] = described.file_descriptor_response.file_descriptor_proto
+    assert descriptor_pb2.FileDescriptorProto.FromString(raw).package == "grpc.health.v1"
