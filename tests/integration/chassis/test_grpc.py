@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
@@ -92,9 +93,10 @@ def echo_binding() -> ServiceBinding:
 
 
 class Served:
-    def __init__(self, runtime: ServiceRuntime, channel: grpc.aio.Channel) -> None:
+    def __init__(self, runtime: ServiceRuntime, channel: grpc.aio.Channel, port: int) -> None:
         self.runtime = runtime
         self.channel = channel
+        self.port = port
         self.health = health_pb2_grpc.HealthStub(channel)
 
     def method(self, name: str) -> Any:
@@ -109,7 +111,7 @@ async def served(infra_settings: InfraSettings, schema: str) -> AsyncIterator[Se
     port = await runtime.serve(0)
     channel = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
     try:
-        yield Served(runtime, channel)
+        yield Served(runtime, channel, port)
     finally:
         await channel.close()
         await runtime.close()
@@ -328,3 +330,14 @@ async def test_reflection_v1_and_v1alpha_list_and_describe(served: Served, packa
     assert not described.HasField("error_response"), described.error_response
     [raw, *_] = described.file_descriptor_response.file_descriptor_proto
     assert descriptor_pb2.FileDescriptorProto.FromString(raw).package == "grpc.health.v1"
+
+
+async def test_the_health_probe_command_exits_zero_when_serving(served: Served) -> None:
+    """`python -m services.chassis.health_probe PORT`: the containers' health check."""
+    probe = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "services.chassis.health_probe", str(served.port))
+    assert await asyncio.wait_for(probe.wait(), 20) == 0
+    closed = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "services.chassis.health_probe", "1",
+        stderr=asyncio.subprocess.DEVNULL)
+    assert await asyncio.wait_for(closed.wait(), 20) == 1
