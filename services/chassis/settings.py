@@ -17,7 +17,6 @@ from services.chassis.access import Scope
 from services.chassis.paging import PageSizes
 from services.chassis.request_guard import RequestLimits
 
-
 DEVELOPMENT_SECRET = "dev-only-insecure-secret-change-me"
 
 
