@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import ctypes
 import os
+import shutil
 import signal
 import socket
 import sys
@@ -118,18 +119,24 @@ async def pump(name: str, color: str, stream: asyncio.StreamReader) -> None:
             sys.stdout.flush()
 
 
-def sample_call(procs: list[Proc], host: str) -> str:
-    """One grpcurl call that works against the demo data, with a fresh token."""
-    from services.chassis.auth import Identity, issue_token
-    from services.chassis.settings import InfraSettings
-
-    infra = InfraSettings()
-    token = issue_token(Identity("rep-zhang", frozenset({"pre_sales"}), region=infra.region,
-                                 department="sales-east", display_name="rep-zhang"),
-                        infra.auth_secret, issuer=infra.auth_issuer)
+def sample_calls(procs: list[Proc], host: str) -> list[str]:
+    """Calls that work against the demo data when pasted: ours always, grpcurl's if present."""
     customer = next((p for p in procs if p.name == "customer"), procs[0])
-    return (f"grpcurl -plaintext -H 'authorization: Bearer {token}' -d '{{\"page_size\": 3}}' "
-            f"{host}:{customer.port} crm.customer.v1.CustomerService/ListCustomers")
+    address = f"{host}:{customer.port}"
+    calls = [f".venv/bin/python deploy/local/call.py CustomerService/ListCustomers"
+             f" '{{\"page_size\": 3}}' --user rep-zhang --roles pre_sales --address {address}"]
+    if shutil.which("grpcurl"):
+        from services.chassis.auth import Identity, issue_token
+        from services.chassis.settings import InfraSettings
+
+        infra = InfraSettings()
+        token = issue_token(Identity("rep-zhang", frozenset({"pre_sales"}), region=infra.region,
+                                     department="sales-east", display_name="rep-zhang"),
+                            infra.auth_secret, issuer=infra.auth_issuer)
+        calls.append(f"grpcurl -plaintext -H 'authorization: Bearer {token}'"
+                     f" -d '{{\"page_size\": 3}}' {address}"
+                     " crm.customer.v1.CustomerService/ListCustomers")
+    return calls
 
 
 async def all_serving(procs: list[Proc]) -> None:
@@ -206,7 +213,9 @@ async def main() -> int:
             print(f"all services SERVING: {where}")
             if not await load_demo(env):
                 print("demo data: nothing could be loaded (see the lines above)", file=sys.stderr)
-            print("system is up; press Ctrl-C to stop. Try:\n  " + sample_call(procs, host))
+            print("system is up; press Ctrl-C to stop. Try:")
+            for line in sample_calls(procs, host):
+                print(f"  {line}")
             done, _ = await asyncio.wait([*exits, stopping], return_when=asyncio.FIRST_COMPLETED)
         elif ready in done:
             failure = ready.exception()

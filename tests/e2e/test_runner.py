@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import signal
 import socket
@@ -111,7 +112,7 @@ async def started(runner_env: tuple[dict[str, str], dict[str, int]]) -> AsyncIte
     env, ports = runner_env
     runner = await Runner.start(env, ports)
     try:
-        await runner.read_until("grpcurl ")
+        await runner.read_until("deploy/local/call.py")
         yield runner
     finally:
         runner.kill()
@@ -136,16 +137,29 @@ async def test_no_service_outlives_a_killed_runner(started: Runner) -> None:
 
 
 async def test_the_runner_prints_a_call_that_works_and_what_the_demo_loaded(
-        started: Runner) -> None:
+        started: Runner, runner_env: tuple[dict[str, str], dict[str, int]]) -> None:
     output = "".join(started.lines)
     assert "demo: 0 of" not in output
-    [command] = [line.strip() for line in started.lines if line.strip().startswith("grpcurl ")]
-    token = command.split("authorization: Bearer ", 1)[1].split("'", 1)[0]
-    async with grpc.aio.insecure_channel(f"127.0.0.1:{started.ports['customer']}") as channel:
-        reply = await customer_rpc.CustomerServiceStub(channel).ListCustomers(
-            customer_api.ListCustomersRequest(page_size=3),
-            metadata=(("authorization", f"Bearer {token}"),), timeout=10)
-    assert len(reply.customers) == 3
+    [command] = [line.strip() for line in started.lines
+                 if line.strip().startswith(".venv/bin/python deploy/local/call.py")]
+    # Pasted into a shell in the repository, with the same environment as `make up`.
+    env, _ = runner_env
+    shell = await asyncio.create_subprocess_shell(
+        command.replace(".venv/bin/python", sys.executable, 1), cwd=ROOT, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    out, err = await asyncio.wait_for(shell.communicate(), 30)
+    assert shell.returncode == 0, err.decode()
+    assert len(json.loads(out)["customers"]) == 3
+    # An error says its status, reason and field, and exits 1.
+    refused = await asyncio.create_subprocess_exec(
+        sys.executable, "deploy/local/call.py", "CustomerService/ListCustomers",
+        '{"created_after": "0001-01-01T00:00:00Z"}', "--address",
+        f"127.0.0.1:{started.ports['customer']}", cwd=ROOT, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    _, err = await asyncio.wait_for(refused.communicate(), 30)
+    assert refused.returncode == 1
+    assert err.decode().startswith("INVALID_ARGUMENT: ")
+    assert '"field": "created_after"' in err.decode()
 
 
 async def test_a_taken_port_is_refused_naming_the_holder(
