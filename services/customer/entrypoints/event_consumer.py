@@ -1,5 +1,7 @@
 """Protection events keep the owner read model on ``customers`` current.
 
+Translates each event to a ``ClaimState`` and hands it to the service layer.
+
 Every protection event carries the claim's state after the change with its
 version; stale ones (older version of the current claim, or an older claim)
 change nothing. Ended claims put the customer back in the pool.
@@ -16,7 +18,7 @@ from crm.protection.v1 import protection_pb2
 from services.chassis.ids import is_uuid
 from services.chassis.inbox import Subscription
 from services.chassis.uow import UnitOfWork
-from services.customer.adapters.customer_repository import apply_claim_state
+from services.customer.service_layer.customers import ClaimState, apply_claim_state
 from services.customer.service_layer.deps import CustomerDeps
 
 STAGES = {
@@ -36,17 +38,18 @@ EVENTS: tuple[Any, ...] = (
 )
 
 
-async def on_claim_event(uow: UnitOfWork, envelope: EventEnvelope, event: Any) -> None:
+def claim_state(envelope: EventEnvelope, event: Any) -> ClaimState | None:
+    """The claim's state after ``event``; None for an event about no customer."""
     claim: pe.ClaimState = event.claim
     if not is_uuid(claim.customer_id) or not claim.claim_id:
-        return
+        return None
     formal = isinstance(event, pe.CustomerBecameFormal)
     stage = "formal" if formal else STAGES.get(claim.stage, "")
     if isinstance(event, ENDING) or not stage:
         stage = "in_pool"
     pooled = stage == "in_pool"
-    await apply_claim_state(
-        uow.conn, customer_id=claim.customer_id, claim_id=claim.claim_id,
+    return ClaimState(
+        customer_id=claim.customer_id, claim_id=claim.claim_id,
         claim_version=claim.version or envelope.aggregate_version,
         owner_id=None if pooled else claim.owner_id or None,
         owner_department=None if pooled else claim.owner_department or None,
@@ -57,4 +60,9 @@ async def on_claim_event(uow: UnitOfWork, envelope: EventEnvelope, event: Any) -
 
 
 def subscriptions(deps: CustomerDeps) -> list[Subscription]:
+    async def on_claim_event(uow: UnitOfWork, envelope: EventEnvelope, event: Any) -> None:
+        state = claim_state(envelope, event)
+        if state is not None:
+            await apply_claim_state(deps.repositories(uow), state)
+
     return [Subscription(message, on_claim_event) for message in EVENTS]
