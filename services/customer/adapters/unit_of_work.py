@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import asyncpg
+
 from services.chassis.uow import UnitOfWork
 from services.customer.adapters.contract_repository import PostgresContracts
 from services.customer.adapters.customer_repository import PostgresCustomers
@@ -11,13 +13,17 @@ from services.customer.adapters.lead_repository import PostgresLeads
 
 
 class PostgresUnitOfWork:
-    """Hands out the repositories of ``uow``; their saves write events to its outbox."""
+    """Hands out the repositories of ``uow``; their saves write events to its outbox.
 
-    def __init__(self, uow: UnitOfWork) -> None:
+    ``conn`` stands in for the unit's connection (a test counts statements with it).
+    """
+
+    def __init__(self, uow: UnitOfWork, conn: asyncpg.Connection | None = None) -> None:
         self.uow = uow
-        self.customers = PostgresCustomers(uow.conn, uow.add_event, uow.clock.now)
-        self.contracts = PostgresContracts(uow.conn, uow.add_event)
-        self.leads = PostgresLeads(uow.conn, uow.add_event)
+        conn = uow.conn if conn is None else conn
+        self.customers = PostgresCustomers(conn, uow.add_event, uow.clock.now)
+        self.contracts = PostgresContracts(conn, uow.add_event)
+        self.leads = PostgresLeads(conn, uow.add_event)
 
     def now(self) -> datetime:
         return self.uow.clock.now()
