@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import TypeVar
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -16,6 +17,9 @@ class Event:
     aggregate_id: str
     version: int
     occurred_at: datetime
+
+
+E = TypeVar("E", bound=Event)
 
 
 # ---------------------------------------------------------------- customers
