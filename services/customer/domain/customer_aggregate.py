@@ -439,7 +439,7 @@ class Customer:
         if old != new:
             self.events.append(events.CustomerClassified(
                 aggregate_id=self.id, version=self.version, occurred_at=now,
-                sales_region="", abc_class=result.abc_class, vip=result.vip,
+                sales_region=self.sales_region, abc_class=result.abc_class, vip=result.vip,
                 vip_basis=result.vip_basis, trailing_12m_fen=result.trailing_fen))
         return True
 

@@ -9,7 +9,6 @@ change nothing. Ended claims put the customer back in the pool.
 
 from __future__ import annotations
 
-from datetime import UTC
 from typing import Any
 
 from crm.common.v1.event_envelope_pb2 import EventEnvelope
@@ -17,6 +16,7 @@ from crm.protection.events.v1 import events_pb2 as pe
 from crm.protection.v1 import protection_pb2
 from services.chassis.ids import is_uuid
 from services.chassis.inbox import Subscription
+from services.chassis.protobuf import optional_timestamp
 from services.chassis.uow import UnitOfWork
 from services.customer.service_layer.customers import ClaimState, apply_claim_state
 from services.customer.service_layer.deps import CustomerDeps
@@ -54,8 +54,7 @@ def claim_state(envelope: EventEnvelope, event: Any) -> ClaimState | None:
         owner_id=None if pooled else claim.owner_id or None,
         owner_department=None if pooled else claim.owner_department or None,
         stage=stage,
-        expires_at=claim.expires_at.ToDatetime(tzinfo=UTC)
-        if claim.HasField("expires_at") and not pooled and not formal else None,
+        expires_at=None if pooled or formal else optional_timestamp(claim, "expires_at"),
         formal=formal)
 
 
