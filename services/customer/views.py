@@ -8,9 +8,10 @@ are read before anything else, so a tampered one is INVALID_ARGUMENT.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeAlias
+from typing import Any, NamedTuple, TypeAlias
 
 import asyncpg
 
@@ -25,22 +26,19 @@ from services.customer.adapters.contract_repository import (
     contract_of,
 )
 from services.customer.adapters.customer_repository import COLUMNS, customer_of
-from services.customer.adapters.lead_repository import (
-    DEALER_COLUMNS,
-    LEAD_COLUMNS,
-    Dealer,
-    lead_of,
-)
+from services.customer.adapters.lead_repository import DEALER_COLUMNS, LEAD_COLUMNS, lead_of
+from services.customer.adapters.search_queries import SearchPlan, SearchRow, search
 from services.customer.domain import permissions as may
 from services.customer.domain.actors import Actor
 from services.customer.domain.contract_aggregate import Contract
 from services.customer.domain.contracts import ContractStatus
 from services.customer.domain.customer_aggregate import Contact, Customer, FollowUp
 from services.customer.domain.errors import CustomerNotFound, LeadNotFound
-from services.customer.domain.lead_aggregate import Lead
-from services.customer.domain.ownership import IN_POOL
+from services.customer.domain.lead_aggregate import Dealer, Lead
+from services.customer.domain.masking import mask_phone
+from services.customer.domain.ownership import IN_POOL, in_pool
 from services.customer.domain.roles import DEALER
-from services.customer.domain.rules import CustomerRules
+from services.customer.domain.rules import CustomerRules, PhoneRules
 
 Pool: TypeAlias = asyncpg.Pool
 
@@ -306,3 +304,36 @@ async def list_dealers(pool: Pool, *, region: str | None, page_token: str,
             "AND ($2::uuid IS NULL OR id > $2::uuid) ORDER BY id LIMIT $3",
             region, after, size + 1)
     return _by_id("dealers", [Dealer(**dict(r)) for r in rows], size)
+
+
+# ---------------------------------------------------------------- collision search (撞单分析)
+
+
+class Hit(NamedTuple):
+    row: SearchRow
+    phone: str  # masked unless the caller may see it
+    pooled: bool  # a customer in the public pool, or whose protection has lapsed
+
+
+async def search_collisions(pool: Pool, actor: Actor, keyword: str, *,
+                            planner: Callable[[str], SearchPlan], now: datetime,
+                            phones: PhoneRules, include_leads: bool, limit: int,
+                            after: list[Any] | None) -> list[Hit]:
+    """Who already holds a customer or lead matching ``keyword``.
+
+    Disclosure follows role: everyone sees that a match exists, its stage and its
+    holder; phone numbers only the holder and managers/admins see in full. The
+    gateway sets ``include_leads`` so agents and reps see call-center leads too.
+    """
+    may.require_role(actor, may.SALES, "searching customers")
+    rows = await search(pool, planner(keyword), include_leads=include_leads, limit=limit,
+                        after=after)
+    privileged = may.is_privileged(actor)
+    hits = []
+    for row in rows:
+        pooled = row.kind == 1 and in_pool(row.stage, row.expires_at, now)
+        holder = row.registered_by if pooled else row.owner_id or ""
+        visible = privileged or (bool(holder) and holder == actor.user_id)
+        phone = row.phone if visible or not row.phone else mask_phone(row.phone, phones)
+        hits.append(Hit(row, phone, pooled))
+    return hits

@@ -3,27 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
 
 import asyncpg
 
 from services.chassis.events import OutgoingEvent
 from services.customer.adapters.event_codec import outgoing
 from services.customer.domain.errors import LeadAlreadyExists, LeadNotFound
-from services.customer.domain.lead_aggregate import Lead
+from services.customer.domain.lead_aggregate import Dealer, Lead
 from services.customer.domain.normalize import search_keys
-
-
-@dataclass(frozen=True)
-class Dealer:
-    id: str
-    name: str
-    region: str
-    contact_name: str
-    contact_phone: str
-    created_at: datetime
-
 
 LEAD_COLUMNS = (
     "id::text AS id, name, gender, province, city, product_of_interest, expected_purchase, "

@@ -22,6 +22,18 @@ from services.customer.domain.roles import CALL_CENTER_AGENT, DEALER
 from services.customer.domain.rules import CustomerRules
 
 
+@dataclass(frozen=True)
+class Dealer:
+    """A dealer leads are dispatched to (registered by managers; no rules of its own)."""
+
+    id: str
+    name: str
+    region: str
+    contact_name: str
+    contact_phone: str
+    created_at: datetime
+
+
 @dataclass
 class Lead:
     id: str

@@ -21,7 +21,7 @@ from services.customer.domain.customers import ContactDraft, CustomerDraft, Draf
 from services.customer.domain.masking import present_email, present_phone
 from services.customer.domain.permissions import can_see_details
 from services.customer.entrypoints.calls import once
-from services.customer.service_layer import customers, search
+from services.customer.service_layer import customers
 from services.customer.service_layer.deps import CustomerDeps
 from services.customer.service_layer.unit_of_work import CustomerUnitOfWork
 
@@ -207,9 +207,10 @@ class CustomerRpcs:
         limit = deps.settings.search_page_sizes().size(request.page_size)
         kind = "search:" + request.keyword
         after = decode_token(kind, request.page_token, INT, INT, TEXT, INT, ID)
-        hits = await search.search_collisions(deps, deps.caller(), request.keyword,
-                                              include_leads=request.include_leads,
-                                              limit=limit + 1, after=after)
+        hits = await views.search_collisions(
+            deps.search_pool or deps.pool, deps.caller(), request.keyword,
+            planner=deps.planner, now=deps.clock.now(), phones=deps.rules.phones,
+            include_leads=request.include_leads, limit=limit + 1, after=after)
         response = rpc.SearchCollisionsResponse()
         add = response.matches.add
         # Fields are set in place: nested messages built apart and passed in

@@ -16,8 +16,7 @@ from crm.customer.v1 import customer_service_pb2 as rpc
 from services.chassis.errors import FieldViolation, InvalidArgument
 from services.chassis.protobuf import set_timestamp
 from services.customer import views
-from services.customer.adapters.lead_repository import Dealer
-from services.customer.domain.lead_aggregate import Lead
+from services.customer.domain.lead_aggregate import Dealer, Lead
 from services.customer.domain.leads import LeadDraft
 from services.customer.entrypoints.calls import once
 from services.customer.service_layer import leads

@@ -18,11 +18,10 @@ from __future__ import annotations
 
 from services.chassis.errors import FieldViolation, InvalidArgument, NotFound
 from services.chassis.ids import is_uuid, new_id
-from services.customer.adapters.lead_repository import Dealer
 from services.customer.domain import permissions as may
 from services.customer.domain.actors import Actor
 from services.customer.domain.errors import Reason
-from services.customer.domain.lead_aggregate import Lead
+from services.customer.domain.lead_aggregate import Dealer, Lead
 from services.customer.domain.leads import LeadDraft, validate_lead
 from services.customer.domain.rules import CustomerRules
 from services.customer.domain.validation import Violations

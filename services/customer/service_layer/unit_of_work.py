@@ -10,10 +10,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
-from services.customer.adapters.lead_repository import Dealer
 from services.customer.domain.contract_aggregate import Contract
 from services.customer.domain.customer_aggregate import Customer, Purchase
-from services.customer.domain.lead_aggregate import Lead
+from services.customer.domain.lead_aggregate import Dealer, Lead
 
 
 class CustomerRepository(Protocol):

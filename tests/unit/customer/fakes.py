@@ -16,7 +16,6 @@ from datetime import datetime
 from services.chassis.clock import ManualClock
 from services.chassis.errors import FieldViolation, InvalidArgument, NotFound
 from services.chassis.ids import is_uuid
-from services.customer.adapters.lead_repository import Dealer
 from services.customer.domain import events as de
 from services.customer.domain.contract_aggregate import Contract
 from services.customer.domain.contracts import PURCHASES, ContractStatus
@@ -33,7 +32,7 @@ from services.customer.domain.errors import (
     LeadAlreadyExists,
     LeadNotFound,
 )
-from services.customer.domain.lead_aggregate import Lead
+from services.customer.domain.lead_aggregate import Dealer, Lead
 
 
 class FakeCustomers:
