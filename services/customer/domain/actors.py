@@ -1,0 +1,24 @@
+"""Who is acting: the caller's identity reduced to what the customer rules need.
+
+The entrypoints turn the chassis ``Identity`` into an ``Actor``; nothing in
+``domain/`` sees the chassis token.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Actor:
+    user_id: str
+    roles: frozenset[str]
+    region: str = ""
+    department: str = ""
+
+    def has_role(self, *roles: str) -> bool:
+        """True when the actor holds any of ``roles``."""
+        return not self.roles.isdisjoint(roles)
+
+
+SYSTEM = Actor("system", frozenset())
