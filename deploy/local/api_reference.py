@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import grpc_tools  # type: ignore[import-untyped]
+from google.api import field_behavior_pb2
 from google.protobuf import descriptor_pb2
 from google.protobuf.descriptor import (
     Descriptor,
@@ -136,7 +137,12 @@ def _paragraph(comment: str) -> str:
 def _limit(field: FieldDescriptor) -> str:
     parts = []
     options = field.GetOptions()
-    if field.type == FieldDescriptor.TYPE_STRING:
+    behaviors = options.Extensions[field_behavior_pb2.field_behavior]
+    if field_behavior_pb2.REQUIRED in behaviors:
+        parts.append("**required**")
+    if options.Extensions[field_limits_pb2.uuid]:
+        parts.append("an id (UUID)")
+    elif field.type == FieldDescriptor.TYPE_STRING:
         length = (options.Extensions[field_limits_pb2.max_length]
                   if options.HasExtension(field_limits_pb2.max_length) else DEFAULT_MAX_LENGTH)
         parts.append(f"≤ {length:,} characters")
@@ -217,7 +223,8 @@ def render() -> str:
         "says which records it sees (`CRM_DATA_SCOPES` narrows or widens a role's scope",
         "per deployment; it never grants a role a method). Every string field has a",
         "longest accepted length and every repeated field a most items: longer is",
-        "`INVALID_ARGUMENT` naming the field. Times must lie between",
+        "`INVALID_ARGUMENT` naming the field, as is a **required** field left empty or an id",
+        "that is not a canonical UUID. Times must lie between",
         f"{DEFAULT_LIMITS.earliest:%Y-%m-%d} and {DEFAULT_LIMITS.latest:%Y-%m-%d}"
         " (`CRM_EARLIEST_TIME`, `CRM_LATEST_TIME`), durations at most"
         f" {DEFAULT_LIMITS.max_duration.days // 365} years (`CRM_MAX_DURATION`).",
@@ -250,7 +257,7 @@ def render() -> str:
                     f" `{method.output_type.full_name}`.", ""]
             rows = list(_fields(method.input_type, comments, enums))
             if rows:
-                out += ["| field | type | longest | meaning |", "|---|---|---|---|", *rows]
+                out += ["| field | type | rules | meaning |", "|---|---|---|---|", *rows]
             else:
                 out.append("No request fields.")
     out += ["", "## Enums", "",

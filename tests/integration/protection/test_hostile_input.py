@@ -20,6 +20,9 @@ from tests.support.grpc_errors import rich_error
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
 
+# Well-formed, but no such record.
+UNKNOWN_ID = "0190a6f4-8f5c-7a3e-9c1a-4d2b8e6f0a11"
+
 MakeCluster = Callable[..., Awaitable[Cluster]]
 
 
@@ -45,7 +48,7 @@ async def test_nul_bytes_are_refused_before_they_reach_postgresql(
          "claim_id"),
         (stub.ClaimCustomer(api.ClaimCustomerRequest(customer_id=customer, request_id="\0"),
                             metadata=users.rep("a")), "request_id"),
-        (stub.RequestPromotion(api.RequestPromotionRequest(claim_id="c", reason="a\0b"),
+        (stub.RequestPromotion(api.RequestPromotionRequest(claim_id=UNKNOWN_ID, reason="a\0b"),
                                metadata=users.rep("a")), "reason"),
     ]
     for call, field in calls:
@@ -65,7 +68,7 @@ async def test_durations_past_protobufs_range_are_refused(
         max_time_in_pool=Duration(seconds=315_576_000_001)), metadata=users.rep("a")))
     assert fields(error) == [("max_time_in_pool", "INVALID_DURATION")]
     error = await refused(cluster.stub.DecideExtension(api.DecideExtensionRequest(
-        claim_id="c", approve=True, length=Duration(seconds=-9_223_372_036_854_775_808)),
+        claim_id=UNKNOWN_ID, approve=True, length=Duration(seconds=-9_223_372_036_854_775_808)),
         metadata=users.manager()))
     assert fields(error) == [("length", "INVALID_DURATION")]
 
