@@ -37,6 +37,7 @@ from services.customer.domain.errors import CustomerNotFound, LeadNotFound
 from services.customer.domain.lead_aggregate import Dealer, Lead
 from services.customer.domain.masking import mask_phone
 from services.customer.domain.ownership import IN_POOL, in_pool
+from services.customer.domain.reach import Visibility, customer_visibility
 from services.customer.domain.roles import DEALER
 from services.customer.domain.rules import CustomerRules, PhoneRules
 
@@ -83,6 +84,26 @@ class CustomerFilter:
     include_archived: bool = False
 
 
+def _visible(seen: Visibility, alias: str, now: datetime, arg: Callable[[Any], str]) -> str:
+    """SQL for "the customer ``alias`` is within ``seen``" (held means held as of ``now``)."""
+    if seen.everything:
+        return "TRUE"
+    live = (f"{alias}.ownership_stage <> '{IN_POOL}' AND ({alias}.ownership_expires_at IS NULL"
+            f" OR {alias}.ownership_expires_at > {arg(now)})")
+    any_of = [f"({alias}.owner_id = {arg(seen.holder)} AND {live})"]
+    if seen.department:
+        department = f"{alias}.owner_department = {arg(seen.department)}"
+        if seen.department_tree:
+            department += (f" OR starts_with({alias}.owner_department,"
+                           f" {arg(seen.department + '/')})")
+        any_of.append(f"(({department}) AND {live})")
+    if seen.sales_region:
+        any_of.append(f"{alias}.sales_region = {arg(seen.sales_region)}")
+    if seen.pool:
+        any_of.append(f"NOT ({live})")
+    return "(" + " OR ".join(any_of) + ")"
+
+
 async def list_customers(pool: Pool, actor: Actor, flt: CustomerFilter, *, now: datetime,
                          page_token: str, size: int) -> Page[Customer]:
     """Customers in creation order (UUIDv7 ids). The stage filters read the owner model
@@ -114,6 +135,9 @@ async def list_customers(pool: Pool, actor: Actor, flt: CustomerFilter, *, now: 
         where.append(f"created_at < {arg(flt.created_before)}")
     if not flt.include_archived:
         where.append("NOT archived")
+    seen = customer_visibility(actor)
+    if not seen.everything:
+        where.append(_visible(seen, "customers", now, arg))
     if after is not None:
         where.append(f"id > {arg(after)}::uuid")
     clause = f"WHERE {' AND '.join(where)}" if where else ""
@@ -239,18 +263,28 @@ async def get_contract(pool: Pool, actor: Actor, contract_id: str) -> Contract:
 
 async def list_contracts(pool: Pool, actor: Actor, *, customer_id: str,
                          status: ContractStatus | None, page_token: str,
-                         size: int) -> Page[Contract]:
+                         size: int, now: datetime) -> Page[Contract]:
+    """Contracts in creation order, within the caller's reach (``domain.reach``)."""
     after = _after_id("contracts", page_token)
     may.ensure_may_read_contracts(actor)
     if customer_id and not is_uuid(customer_id):
         raise InvalidArgument([FieldViolation("customer_id", "must be an id", "INVALID_ID")])
+    args: list[Any] = [customer_id or None, str(status) if status else None, after]
+
+    def arg(value: Any) -> str:
+        args.append(value)
+        return f"${len(args)}"
+
+    seen = customer_visibility(actor, with_pool=False)
+    scope = "" if seen.everything else (
+        f"AND (c.created_by = {arg(actor.user_id)} OR EXISTS (SELECT 1 FROM customers cu "
+        f"WHERE cu.id = c.customer_id AND {_visible(seen, 'cu', now, arg)})) ")
     async with pool.acquire() as conn:
         rows = await conn.fetch(
             f"SELECT {CONTRACT_COLUMNS} FROM contracts c "
             "WHERE ($1::uuid IS NULL OR c.customer_id = $1::uuid) "
             "AND ($2::text IS NULL OR c.status = $2) AND ($3::uuid IS NULL OR c.id > $3::uuid) "
-            "ORDER BY c.id LIMIT $4", customer_id or None, str(status) if status else None,
-            after, size + 1)
+            f"{scope}ORDER BY c.id LIMIT {arg(size + 1)}", *args)
     return _by_id("contracts", [contract_of(r) for r in rows], size)
 
 

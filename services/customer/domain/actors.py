@@ -15,6 +15,9 @@ class Actor:
     roles: frozenset[str]
     region: str = ""
     department: str = ""
+    # How far the caller's listings reach (``domain.reach.Reach``); 0: not a listing,
+    # which listings read as the narrowest reach.
+    reach: int = 0
 
     def has_role(self, *roles: str) -> bool:
         """True when the actor holds any of ``roles``."""

@@ -156,7 +156,7 @@ class ContractRpcs:
         page = await views.list_contracts(
             deps.pool, deps.caller(), customer_id=request.customer_id,
             status=STATUS_FROM_PB.get(request.status), page_token=request.page_token,
-            size=deps.page_sizes.size(request.page_size))
+            size=deps.page_sizes.size(request.page_size), now=deps.clock.now())
         return rpc.ListContractsResponse(contracts=[contract_message(c) for c in page.items],
                                          next_page_token=page.next_token)
 

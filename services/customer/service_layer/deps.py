@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import asyncpg
 
+from services.chassis.access import current_scope
 from services.chassis.clock import Clock
 from services.chassis.context import current_identity
 from services.chassis.errors import Unauthenticated
@@ -56,4 +57,4 @@ class CustomerDeps:
         if identity is None:
             raise Unauthenticated("no caller identity", reason="MISSING_TOKEN")
         return Actor(identity.user_id, frozenset(identity.roles), identity.region,
-                     identity.department)
+                     identity.department, reach=int(current_scope()))
