@@ -40,13 +40,14 @@ def wire(runtime: ServiceRuntime, settings: ProtectionSettings) -> Protection:
 
 
 async def build(infra: InfraSettings, settings: ProtectionSettings, *,
-                clock: Clock | None = None, name: str = "protection",
+                clock: Clock | None = None, name: str | None = None,
                 run_scheduler: bool = True) -> Protection:
     """Open the runtime and wire servicer, consumer and timer scheduler; not serving yet.
 
-    ``name`` is also the consumer (queue) name: replicas of one service share it.
+    ``name`` (default ``settings.service_name``) is also the consumer (queue) name:
+    replicas of one service share it.
     """
-    runtime = ServiceRuntime(infra, name=name, schema=settings.schema_name,
+    runtime = ServiceRuntime(infra, name=name or settings.service_name, schema=settings.schema_name,
                              migrations=MIGRATIONS, clock=clock)
     await runtime.open()
     service = wire(runtime, settings)
@@ -60,7 +61,7 @@ async def build(infra: InfraSettings, settings: ProtectionSettings, *,
 
 async def start(infra: InfraSettings, settings: ProtectionSettings, *,
                 clock: Clock | None = None, port: int | None = None,
-                name: str = "protection", run_scheduler: bool = True) -> Protection:
+                name: str | None = None, run_scheduler: bool = True) -> Protection:
     """Build and serve; ``runtime.server.port`` is the bound port."""
     service = await build(infra, settings, clock=clock, name=name, run_scheduler=run_scheduler)
     await service.runtime.serve(settings.grpc_port if port is None else port)

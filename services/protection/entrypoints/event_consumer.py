@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC
 from typing import Any
 
 from crm.common.v1.event_envelope_pb2 import EventEnvelope
 from crm.customer.events.v1 import events_pb2 as ce
 from services.chassis.inbox import Subscription
+from services.chassis.protobuf import read_timestamp
 from services.chassis.uow import UnitOfWork
 from services.protection.domain import commands as cmd
 from services.protection.service_layer import handlers
@@ -33,13 +33,13 @@ def subscriptions(deps: ProtectionDeps) -> list[Subscription]:
         assert isinstance(event, ce.ContractSigned)
         await handlers.contract_signed(uow, deps, cmd.RecordContractSigned(
             customer_id=event.customer_id, contract_id=event.contract_id,
-            signed_at=env.occurred_at.ToDatetime(tzinfo=UTC)))
+            signed_at=read_timestamp(env.occurred_at, field="occurred_at")))
 
     async def follow_up(uow: UnitOfWork, env: EventEnvelope, event: Any) -> None:
         assert isinstance(event, ce.FollowUpLogged)
         at = event.occurred_at if event.HasField("occurred_at") else env.occurred_at
         await handlers.follow_up_logged(uow, deps, cmd.RecordFollowUp(
-            customer_id=event.customer_id, at=at.ToDatetime(tzinfo=UTC)))
+            customer_id=event.customer_id, at=read_timestamp(at, field="occurred_at")))
 
     return [
         Subscription(ce.CustomerCreated, created),

@@ -21,6 +21,7 @@ from crm.protection.v1 import protection_service_pb2_grpc as api_grpc
 from services.chassis.batching import Batcher
 from services.chassis.context import current_correlation_id
 from services.chassis.idempotency import Once, Outcome, run_once, run_once_batch
+from services.chassis.protobuf import optional_duration, set_timestamp
 from services.chassis.uow import UnitOfWork
 from services.protection.adapters.event_codec import STAGES
 from services.protection.domain import commands as cmd
@@ -80,6 +81,7 @@ class ProtectionServicer(api_grpc.ProtectionServiceServicer):
     def __init__(self, deps: ProtectionDeps) -> None:
         self.deps = deps
         self.views = ProtectionViews(deps.runtime.pool)
+        self.page_sizes = deps.settings.page_sizes()
         # Group commit (``chassis.batching``): no two requests of a batch share a
         # customer, a rep, a claim or an idempotency key.
         settings = deps.settings
@@ -99,15 +101,14 @@ class ProtectionServicer(api_grpc.ProtectionServiceServicer):
         return actor
 
     def _size(self, requested: int) -> int:
-        settings = self.deps.settings
-        return min(requested or settings.list_default_page_size, settings.list_max_page_size)
+        return self.page_sizes.size(requested)
 
-    async def _once(self, method: str, actor: Actor, request_id: str,
+    async def _once(self, actor: Actor, request_id: str,
                     response_type: type[R], work: Work[R]) -> R:
         return await run_once(self.deps.uow, caller=actor.user_id,
                               request_id=request_id, response_type=response_type, work=work)
 
-    async def _change(self, method: str, request_id: str, response_type: type[R],
+    async def _change(self, request_id: str, response_type: type[R],
                       command: cmd.ClaimCommand, extension_length: timedelta | None = None,
                       ) -> R:
         actor = self.deps.caller()
@@ -201,10 +202,8 @@ class ProtectionServicer(api_grpc.ProtectionServiceServicer):
         self._actor()
         page = await self.views.pool_customers(
             now=self.deps.now(), region=request.region, industry=request.industry,
-            min_in_pool=request.min_time_in_pool.ToTimedelta()
-            if request.HasField("min_time_in_pool") else None,
-            max_in_pool=request.max_time_in_pool.ToTimedelta()
-            if request.HasField("max_time_in_pool") else None,
+            min_in_pool=optional_duration(request, "min_time_in_pool"),
+            max_in_pool=optional_duration(request, "max_time_in_pool"),
             size=self._size(request.page_size), token=request.page_token)
         return api.ListPoolCustomersResponse(customers=[pool_message(e) for e in page.items],
                                              next_page_token=page.next_token)
@@ -219,7 +218,7 @@ class ProtectionServicer(api_grpc.ProtectionServiceServicer):
         response = api.ListOwnershipHistoryResponse(
             events=[history_message(line) for line in page.items],
             next_page_token=page.next_token)
-        response.as_of.FromDatetime(now)
+        set_timestamp(response.as_of, now)
         return response
 
     # ------------------------------------------------------------------ claiming
@@ -249,18 +248,18 @@ class ProtectionServicer(api_grpc.ProtectionServiceServicer):
 
     async def ApproveClaim(self, request: api.ApproveClaimRequest,
                            context: Any) -> api.ApproveClaimResponse:
-        return await self._change("ApproveClaim", request.request_id, api.ApproveClaimResponse,
+        return await self._change(request.request_id, api.ApproveClaimResponse,
                                   cmd.ApproveClaim(claim_id=request.claim_id))
 
     async def RejectClaim(self, request: api.RejectClaimRequest,
                           context: Any) -> api.RejectClaimResponse:
-        return await self._change("RejectClaim", request.request_id, api.RejectClaimResponse,
+        return await self._change(request.request_id, api.RejectClaimResponse,
                                   cmd.RejectClaim(claim_id=request.claim_id,
                                                   reason=request.reason))
 
     async def ResubmitClaim(self, request: api.ResubmitClaimRequest,
                             context: Any) -> api.ResubmitClaimResponse:
-        return await self._change("ResubmitClaim", request.request_id,
+        return await self._change(request.request_id,
                                   api.ResubmitClaimResponse,
                                   cmd.ResubmitClaim(claim_id=request.claim_id,
                                                     note=request.note))
@@ -269,7 +268,7 @@ class ProtectionServicer(api_grpc.ProtectionServiceServicer):
 
     async def RequestPromotion(self, request: api.RequestPromotionRequest,
                                context: Any) -> api.RequestPromotionResponse:
-        return await self._change("RequestPromotion", request.request_id,
+        return await self._change(request.request_id,
                                   api.RequestPromotionResponse,
                                   cmd.RequestPromotion(claim_id=request.claim_id,
                                                        reason=request.reason))
@@ -279,12 +278,12 @@ class ProtectionServicer(api_grpc.ProtectionServiceServicer):
         command: cmd.ClaimCommand = (
             cmd.ApprovePromotion(claim_id=request.claim_id) if request.approve
             else cmd.RefusePromotion(claim_id=request.claim_id, reason=request.note))
-        return await self._change("DecidePromotion", request.request_id,
+        return await self._change(request.request_id,
                                   api.DecidePromotionResponse, command)
 
     async def RequestExtension(self, request: api.RequestExtensionRequest,
                                context: Any) -> api.RequestExtensionResponse:
-        return await self._change("RequestExtension", request.request_id,
+        return await self._change(request.request_id,
                                   api.RequestExtensionResponse,
                                   cmd.RequestExtension(claim_id=request.claim_id,
                                                        reason=request.reason))
@@ -292,12 +291,12 @@ class ProtectionServicer(api_grpc.ProtectionServiceServicer):
     async def DecideExtension(self, request: api.DecideExtensionRequest,
                               context: Any) -> api.DecideExtensionResponse:
         if not request.approve:
-            return await self._change("DecideExtension", request.request_id,
+            return await self._change(request.request_id,
                                       api.DecideExtensionResponse,
                                       cmd.RefuseExtension(claim_id=request.claim_id,
                                                           reason=request.note))
-        length = request.length.ToTimedelta() if request.HasField("length") else None
-        return await self._change("DecideExtension", request.request_id,
+        length = optional_duration(request, "length")
+        return await self._change(request.request_id,
                                   api.DecideExtensionResponse,
                                   cmd.ApproveExtension(claim_id=request.claim_id),
                                   extension_length=length)
@@ -306,7 +305,7 @@ class ProtectionServicer(api_grpc.ProtectionServiceServicer):
 
     async def ReleaseCustomer(self, request: api.ReleaseCustomerRequest,
                               context: Any) -> api.ReleaseCustomerResponse:
-        return await self._change("ReleaseCustomer", request.request_id,
+        return await self._change(request.request_id,
                                   api.ReleaseCustomerResponse,
                                   cmd.ReleaseCustomer(claim_id=request.claim_id,
                                                       reason=request.reason))
@@ -323,5 +322,5 @@ class ProtectionServicer(api_grpc.ProtectionServiceServicer):
             now = self.deps.now()
             return api.TransferCustomersResponse(claims=[claim_message(c, now) for c in moved])
 
-        return await self._once("TransferCustomers", actor, request.request_id,
+        return await self._once(actor, request.request_id,
                                 api.TransferCustomersResponse, work)
