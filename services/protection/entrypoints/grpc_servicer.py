@@ -25,15 +25,18 @@ from services.chassis.protobuf import optional_duration, set_timestamp
 from services.chassis.uow import UnitOfWork
 from services.protection.adapters.event_codec import STAGES
 from services.protection.domain import commands as cmd
-from services.protection.domain.actors import Actor, Role
+from services.protection.domain.actors import Actor
 from services.protection.domain.errors import (
     AlreadyProtected,
     ClaimNotFound,
     CustomerNotFound,
-    NotAllowed,
 )
-from services.protection.domain.model import Claim
-from services.protection.domain.permissions import manages
+from services.protection.domain.permissions import (
+    claims_scope,
+    ensure_can_view,
+    ensure_protection_user,
+    review_queue_region,
+)
 from services.protection.entrypoints.messages import (
     claim_message,
     history_message,
@@ -49,11 +52,6 @@ Q = TypeVar("Q", ClaimRequest, ChangeRequest)
 Decide = Callable[[UnitOfWork, ProtectionDeps, list[Q]], Awaitable[list[claiming.Outcome]]]
 Work = Callable[[UnitOfWork], Awaitable[R]]
 _STAGE_NAMES = {number: name for name, number in STAGES.items()}
-
-
-def can_view(actor: Actor, claim: Claim) -> bool:
-    return (actor.user_id == claim.owner_id or manages(actor, claim)
-            or (actor.has(Role.REVIEWER) and actor.region == claim.region))
 
 
 def _with_claim(response: Message, claim: Any) -> Message:
@@ -97,7 +95,7 @@ class ProtectionServicer(api_grpc.ProtectionServiceServicer):
 
     def _actor(self) -> Actor:
         actor = self.deps.caller()
-        handlers.ensure_protection_user(actor)
+        ensure_protection_user(actor)
         return actor
 
     def _size(self, requested: int) -> int:
@@ -144,9 +142,7 @@ class ProtectionServicer(api_grpc.ProtectionServiceServicer):
         claim = await self.views.claim(request.claim_id)
         if claim is None:
             raise ClaimNotFound(request.claim_id)
-        if not can_view(actor, claim):
-            raise NotAllowed(actor.user_id, "see this claim", "NOT_CLAIM_VIEWER",
-                             "only the owner, the owner's manager or a reviewer of the region")
+        ensure_can_view(actor, claim)
         return api.GetClaimResponse(claim=claim_message(claim, self.deps.now()))
 
     async def GetCustomerOwnership(self, request: api.GetCustomerOwnershipRequest,
@@ -163,22 +159,10 @@ class ProtectionServicer(api_grpc.ProtectionServiceServicer):
     async def ListClaims(self, request: api.ListClaimsRequest,
                          context: Any) -> api.ListClaimsResponse:
         actor = self._actor()
-        owner_id, department = request.owner_id, request.department
-        if department:
-            if not (actor.is_admin or (actor.has(Role.MANAGER)
-                                       and department == actor.department)):
-                raise NotAllowed(actor.user_id, "list the department's claims",
-                                 "NOT_DEPARTMENT_MANAGER", "only that department's manager")
-        elif not owner_id or owner_id == actor.user_id:
-            owner_id = actor.user_id
-        elif actor.has(Role.MANAGER) and not actor.is_admin:
-            department = actor.department  # a manager sees their own department's reps
-        elif not actor.is_admin:
-            raise NotAllowed(actor.user_id, "list another rep's claims", "NOT_CLAIM_OWNER",
-                             "only the rep or the rep's manager")
+        scope = claims_scope(actor, owner_id=request.owner_id, department=request.department)
         now = self.deps.now()
         page = await self.views.claims(
-            now=now, owner_id=owner_id, department=department,
+            now=now, owner_id=scope.owner_id, department=scope.department,
             stage=_STAGE_NAMES.get(request.stage, ""), size=self._size(request.page_size),
             token=request.page_token)
         return api.ListClaimsResponse(claims=[claim_message(c, now) for c in page.items],
@@ -187,11 +171,8 @@ class ProtectionServicer(api_grpc.ProtectionServiceServicer):
     async def ListReviewQueue(self, request: api.ListReviewQueueRequest,
                               context: Any) -> api.ListReviewQueueResponse:
         actor = self._actor()
-        if not (actor.is_admin or actor.has(Role.REVIEWER)):
-            raise NotAllowed(actor.user_id, "see the review queue", "NOT_REVIEWER",
-                             "only reviewers")
         page = await self.views.review_queue(
-            region=None if actor.is_admin else actor.region,
+            region=review_queue_region(actor),
             size=self._size(request.page_size), token=request.page_token)
         now = self.deps.now()
         return api.ListReviewQueueResponse(claims=[claim_message(c, now) for c in page.items],

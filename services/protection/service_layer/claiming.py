@@ -25,10 +25,9 @@ from services.protection.domain.actors import Actor
 from services.protection.domain.errors import ClaimNotFound, CustomerNotFound
 from services.protection.domain.model import Claim
 from services.protection.domain.ownership import CustomerOwnership, open_claim
-from services.protection.domain.permissions import ensure_can_claim
+from services.protection.domain.permissions import ensure_can_claim, ensure_protection_user
 from services.protection.domain.working_days import china_date
 from services.protection.service_layer.deps import ProtectionDeps
-from services.protection.service_layer.handlers import ensure_protection_user
 from services.protection.service_layer.recording import claim_writes, write_all
 
 Outcome = Claim | DomainError

@@ -9,33 +9,17 @@ from services.chassis.errors import FieldViolation, InvalidArgument
 from services.chassis.uow import UnitOfWork
 from services.protection.adapters.repository import ClaimRepository
 from services.protection.domain import commands as cmd
-from services.protection.domain.actors import Actor, Role
+from services.protection.domain.actors import Actor
 from services.protection.domain.errors import (
     ClaimNotActive,
     CustomerNotFound,
-    NotAllowed,
 )
 from services.protection.domain.events import CustomerBecameFormal
 from services.protection.domain.handover import hand_over
 from services.protection.domain.model import Claim, Stage
+from services.protection.domain.permissions import ensure_can_transfer
 from services.protection.service_layer.deps import ProtectionDeps
 from services.protection.service_layer.recording import record
-
-PROTECTION_ROLES = frozenset(r.value for r in Role)
-
-
-def ensure_protection_user(actor: Actor) -> None:
-    """The coarse gate every RPC passes before anything is looked up."""
-    if not actor.roles & PROTECTION_ROLES:
-        raise NotAllowed(actor.user_id, "use protection", "NO_PROTECTION_ROLE",
-                         "needs a sales, review or management role")
-
-
-def ensure_can_manage(actor: Actor) -> None:
-    if not (actor.has(Role.MANAGER) or actor.is_admin):
-        raise NotAllowed(actor.user_id, "transfer customers", "NOT_DEPARTMENT_MANAGER",
-                         "only a manager of the owner's department")
-
 
 # ---------------------------------------------------------------------- hand-over
 
@@ -43,7 +27,7 @@ def ensure_can_manage(actor: Actor) -> None:
 async def transfer_customers(uow: UnitOfWork, deps: ProtectionDeps, actor: Actor, *,
                              customer_id: str, from_owner_id: str, to_owner_id: str,
                              to_department: str, reason: str) -> list[Claim]:
-    ensure_can_manage(actor)
+    ensure_can_transfer(actor)
     if bool(customer_id) == bool(from_owner_id):
         raise InvalidArgument([FieldViolation(
             "customer_id", "give either customer_id or from_owner_id", "ONE_OF")])
