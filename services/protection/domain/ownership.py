@@ -14,6 +14,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from .actors import Actor
+from .aware_times import require_aware
 from .errors import (
     AlreadyProtected,
     CustomerIsFormal,
@@ -22,7 +23,6 @@ from .errors import (
     ReleaseCooldown,
 )
 from .model import Claim, OwnershipSpan, Stage
-from .moments import require_aware
 from .permissions import ensure_can_claim
 from .policy import Policy
 from .working_days import china_date

@@ -14,11 +14,11 @@ from datetime import date, datetime
 
 from . import commands as cmd
 from .actors import Actor
+from .aware_times import require_aware
 from .errors import ClaimNotFound, CustomerNotFound
 from .events import CustomerBecameFormal, Event
 from .handover import hand_over
 from .model import Claim, OwnershipSpan, Stage
-from .moments import require_aware
 from .ownership import (
     CustomerOwnership,
     CustomerStatus,

@@ -1,15 +1,14 @@
-"""ProtectionService: translate protobuf to handlers and views, and back.
+"""ProtectionService: translate protobuf to the service layer and views, and back.
 
-Mutations go through ``run_once`` (``request_id`` idempotency, one unit of
-work); claims and claim changes through batchers that give the requests
-arriving together one unit of work (``run_once_batch``). Rules live in the
-domain, so errors raised there reach the caller as rich statuses through the
-chassis interceptor.
+Mutations go to ``service_layer.requests`` (``request_id`` idempotency, group
+commit); reads to ``views``; who may do what is asked of ``domain.permissions``.
+Errors raised there reach the caller as rich statuses through the chassis
+interceptor.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Hashable
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any, TypeVar
 
@@ -18,19 +17,15 @@ from google.protobuf.message import Message
 
 from crm.protection.v1 import protection_service_pb2 as api
 from crm.protection.v1 import protection_service_pb2_grpc as api_grpc
-from services.chassis.batching import Batcher
-from services.chassis.context import current_correlation_id
-from services.chassis.idempotency import Once, Outcome, run_once, run_once_batch
+from services.chassis.context import current_correlation_id, current_identity
+from services.chassis.errors import Unauthenticated
+from services.chassis.idempotency import Once
 from services.chassis.protobuf import optional_duration, set_timestamp
-from services.chassis.uow import UnitOfWork
 from services.protection.adapters.event_codec import STAGES
 from services.protection.domain import commands as cmd
 from services.protection.domain.actors import Actor
-from services.protection.domain.errors import (
-    AlreadyProtected,
-    ClaimNotFound,
-    CustomerNotFound,
-)
+from services.protection.domain.errors import AlreadyProtected, ClaimNotFound, CustomerNotFound
+from services.protection.domain.model import Claim
 from services.protection.domain.permissions import (
     claims_scope,
     ensure_can_view,
@@ -42,97 +37,50 @@ from services.protection.entrypoints.messages import (
     history_message,
     pool_message,
 )
-from services.protection.service_layer import claiming, handlers
 from services.protection.service_layer.claiming import ChangeRequest, ClaimRequest
 from services.protection.service_layer.deps import ProtectionDeps
+from services.protection.service_layer.requests import ProtectionRequests
 from services.protection.views import ProtectionViews
 
 R = TypeVar("R", bound=Message)
-Q = TypeVar("Q", ClaimRequest, ChangeRequest)
-Decide = Callable[[UnitOfWork, ProtectionDeps, list[Q]], Awaitable[list[claiming.Outcome]]]
-Work = Callable[[UnitOfWork], Awaitable[R]]
 _STAGE_NAMES = {number: name for name, number in STAGES.items()}
 
 
-def _with_claim(response: Message, claim: Any) -> Message:
-    """``response`` (a ``{method}Response``) carrying ``claim``."""
-    response.claim.CopyFrom(claim)  # type: ignore[attr-defined]
-    return response
-
-
-def _once_keys(once: Once) -> list[Hashable]:
-    return [("once", once.method, once.caller, once.request_id)] if once.request_id else []
-
-
-def _claim_keys(item: tuple[Once, ClaimRequest]) -> list[Hashable]:
-    once, request = item
-    return [("customer", request.customer_id), ("rep", request.actor.user_id),
-            *_once_keys(once)]
-
-
-def _change_keys(item: tuple[Once, ChangeRequest]) -> list[Hashable]:
-    once, request = item
-    return [("claim", request.command.claim_id), *_once_keys(once)]
+def caller() -> Actor:
+    """The call's identity as the domain's Actor."""
+    identity = current_identity()
+    if identity is None:
+        raise Unauthenticated("no caller identity", reason="MISSING_TOKEN")
+    return Actor(identity.user_id, identity.roles, identity.region, identity.department)
 
 
 class ProtectionServicer(api_grpc.ProtectionServiceServicer):
-    def __init__(self, deps: ProtectionDeps) -> None:
+    def __init__(self, deps: ProtectionDeps, requests: ProtectionRequests,
+                 views: ProtectionViews) -> None:
         self.deps = deps
-        self.views = ProtectionViews(deps.runtime.pool)
+        self.requests = requests
+        self.views = views
         self.page_sizes = deps.settings.page_sizes()
-        # Group commit (``chassis.batching``): no two requests of a batch share a
-        # customer, a rep, a claim or an idempotency key.
-        settings = deps.settings
-        batching: dict[str, Any] = {
-            "max_batch": settings.batch_max, "concurrency": settings.batch_concurrency,
-            "stall": settings.batch_stall.total_seconds(), "limit": settings.batch_limit}
-        self.claims: Batcher[tuple[Once, ClaimRequest], Outcome] = Batcher(
-            self._claim_batch, keys=_claim_keys, **batching)
-        self.changes: Batcher[tuple[Once, ChangeRequest], Outcome] = Batcher(
-            self._change_batch, keys=_change_keys, **batching)
 
     # ------------------------------------------------------------------ helpers
 
     def _actor(self) -> Actor:
-        actor = self.deps.caller()
+        actor = caller()
         ensure_protection_user(actor)
         return actor
 
     def _size(self, requested: int) -> int:
         return self.page_sizes.size(requested)
 
-    async def _once(self, actor: Actor, request_id: str,
-                    response_type: type[R], work: Work[R]) -> R:
-        return await run_once(self.deps.uow, caller=actor.user_id,
-                              request_id=request_id, response_type=response_type, work=work)
-
     async def _change(self, request_id: str, response_type: type[R],
                       command: cmd.ClaimCommand, extension_length: timedelta | None = None,
                       ) -> R:
-        actor = self.deps.caller()
+        actor = caller()
         once = Once(actor.user_id, request_id, response_type)
-        response = await self.changes.submit((once, ChangeRequest(
-            actor, command, current_correlation_id(), extension_length)))
+        response = await self.requests.change(once, ChangeRequest(
+            actor, command, current_correlation_id(), extension_length))
         assert isinstance(response, response_type)
         return response
-
-    async def _claim_batch(self, items: list[tuple[Once, ClaimRequest]]) -> list[Outcome]:
-        return await self._batch(claiming.claim_customers, items)
-
-    async def _change_batch(self, items: list[tuple[Once, ChangeRequest]]) -> list[Outcome]:
-        return await self._batch(claiming.change_claims, items)
-
-    async def _batch(self, decide: Decide[Q], items: list[tuple[Once, Q]]) -> list[Outcome]:
-        """One unit of work for a batch: ``decide`` the requests not answered before,
-        each answer a ``{method}Response(claim=...)`` or the request's own error."""
-        async def work(uow: UnitOfWork, todo: list[int]) -> list[Outcome]:
-            claims = await decide(uow, self.deps, [items[i][1] for i in todo])
-            now = self.deps.now()
-            return [claim if isinstance(claim, Exception)
-                    else _with_claim(items[i][0].response_type(), claim_message(claim, now))
-                    for i, claim in zip(todo, claims, strict=True)]
-
-        return await run_once_batch(self.deps.uow, [once for once, _ in items], work)
 
     # ------------------------------------------------------------------ reads
 
@@ -206,12 +154,11 @@ class ProtectionServicer(api_grpc.ProtectionServiceServicer):
 
     async def ClaimCustomer(self, request: api.ClaimCustomerRequest,
                             context: Any) -> api.ClaimCustomerResponse:
-        actor = self.deps.caller()
-        once = Once(actor.user_id, request.request_id,
-                    api.ClaimCustomerResponse)
+        actor = caller()
+        once = Once(actor.user_id, request.request_id, api.ClaimCustomerResponse)
         try:
-            response = await self.claims.submit((once, ClaimRequest(
-                actor, request.customer_id, current_correlation_id())))
+            response = await self.requests.claim(once, ClaimRequest(
+                actor, request.customer_id, current_correlation_id()))
         except asyncpg.UniqueViolationError:
             # Only reachable if the directory lock was bypassed: name the winner anyway.
             raise await self._already_protected(request.customer_id) from None
@@ -293,15 +240,12 @@ class ProtectionServicer(api_grpc.ProtectionServiceServicer):
 
     async def TransferCustomers(self, request: api.TransferCustomersRequest,
                                 context: Any) -> api.TransferCustomersResponse:
-        actor = self.deps.caller()
-
-        async def work(uow: UnitOfWork) -> api.TransferCustomersResponse:
-            moved = await handlers.transfer_customers(
-                uow, self.deps, actor, customer_id=request.customer_id,
-                from_owner_id=request.from_owner_id, to_owner_id=request.to_owner_id,
-                to_department=request.to_owner_department, reason=request.reason)
+        def answer(moved: Sequence[Claim]) -> api.TransferCustomersResponse:
             now = self.deps.now()
             return api.TransferCustomersResponse(claims=[claim_message(c, now) for c in moved])
 
-        return await self._once(actor, request.request_id,
-                                api.TransferCustomersResponse, work)
+        return await self.requests.transfer(
+            caller(), request.request_id, api.TransferCustomersResponse, answer,
+            customer_id=request.customer_id, from_owner_id=request.from_owner_id,
+            to_owner_id=request.to_owner_id, to_department=request.to_owner_department,
+            reason=request.reason)

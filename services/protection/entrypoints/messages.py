@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from google.protobuf.message import Message
+
 from crm.protection.v1 import protection_pb2 as pb
 from services.chassis.protobuf import set_timestamp
 from services.protection.adapters.event_codec import END_REASONS, STAGES, HistoryLine
@@ -36,6 +38,13 @@ def claim_message(claim: Claim, now: datetime) -> pb.Claim:
         else:
             set_timestamp(message.expires_at, claim.expires_at)
     return message
+
+
+def claim_response(response_type: type[Message], claim: Claim, now: datetime) -> Message:
+    """``response_type`` (a ``{method}Response``) carrying ``claim`` as of ``now``."""
+    response = response_type()
+    response.claim.CopyFrom(claim_message(claim, now))  # type: ignore[attr-defined]
+    return response
 
 
 def pool_message(entry: PoolEntry) -> pb.PoolCustomer:

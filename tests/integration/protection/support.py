@@ -76,7 +76,7 @@ async def add_customer(cluster: Cluster, customer_id: str | None = None, *,
                        name: str = "靖江春意空调") -> str:
     """Put a customer in the directory the way CustomerCreated does (no broker)."""
     customer_id = customer_id or new_id()
-    async with cluster.service.deps.uow() as uow:
+    async with cluster.service.unit_of_work() as uow:
         await handlers.upsert_customer(uow, customer_id=customer_id, name=name, region=region,
                                        admin_region=region, industry=industry, level=level,
                                        present=True)

@@ -93,7 +93,7 @@ async def test_formal_customer_cannot_be_claimed(protection_cluster: MakeCluster
                                                  users: Users) -> None:
     cluster = await protection_cluster()
     customer = await add_customer(cluster)
-    async with cluster.service.deps.uow() as uow:
+    async with cluster.service.unit_of_work() as uow:
         await handlers.contract_signed(uow, cluster.service.deps, cmd.RecordContractSigned(
             customer_id=customer, contract_id="k-1", signed_at=cluster.clock.now()))
         await uow.commit()
