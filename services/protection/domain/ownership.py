@@ -2,8 +2,9 @@
 
 The decision takes every fact as an argument (the customer's latest claim,
 the rep's cooldown for this customer, how many customers the rep holds, how
-many pool customers the rep claimed today): the service layer reads them from
-Postgres, the in-memory registry from dicts, and the rule is the same.
+many pool customers the rep claimed today): the service layer reads them through
+its repository (PostgreSQL, or the unit tests' in-memory fake), and the rule is
+the same.
 """
 
 from __future__ import annotations
