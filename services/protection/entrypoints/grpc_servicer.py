@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any, TypeVar
 
-import asyncpg
 from google.protobuf.message import Message
 
 from crm.protection.v1 import protection_service_pb2 as api
@@ -24,7 +23,7 @@ from services.chassis.protobuf import optional_duration, set_timestamp
 from services.protection.adapters.event_codec import STAGES
 from services.protection.domain import commands as cmd
 from services.protection.domain.actors import Actor
-from services.protection.domain.errors import AlreadyProtected, ClaimNotFound, CustomerNotFound
+from services.protection.domain.errors import ClaimNotFound, CustomerNotFound
 from services.protection.domain.model import Claim
 from services.protection.domain.permissions import (
     claims_scope,
@@ -156,21 +155,10 @@ class ProtectionServicer(api_grpc.ProtectionServiceServicer):
                             context: Any) -> api.ClaimCustomerResponse:
         actor = caller()
         once = Once(actor.user_id, request.request_id, api.ClaimCustomerResponse)
-        try:
-            response = await self.requests.claim(once, ClaimRequest(
-                actor, request.customer_id, current_correlation_id()))
-        except asyncpg.UniqueViolationError:
-            # Only reachable if the directory lock was bypassed: name the winner anyway.
-            raise await self._already_protected(request.customer_id) from None
+        response = await self.requests.claim(once, ClaimRequest(
+            actor, request.customer_id, current_correlation_id()))
         assert isinstance(response, api.ClaimCustomerResponse)
         return response
-
-    async def _already_protected(self, customer_id: str) -> AlreadyProtected:
-        _, holder = await self.views.latest_claim(customer_id)
-        now = self.deps.now()
-        assert holder is not None
-        return AlreadyProtected(customer_id, holder.owner_id, holder.deadline,
-                                holder.effective_stage(now).value, holder.id)
 
     # ------------------------------------------------------------------ review
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Hashable, Sequence
 from typing import Any, TypeVar
 
+import asyncpg
 from google.protobuf.message import Message
 
 from services.chassis.batching import Batcher
@@ -20,6 +21,7 @@ from services.chassis.idempotency import Once, Outcome, run_once, run_once_batch
 from services.chassis.outbox import Outbox
 from services.chassis.uow import UnitOfWork
 from services.protection.domain.actors import Actor
+from services.protection.domain.errors import AlreadyProtected
 from services.protection.domain.model import Claim
 from services.protection.service_layer import claiming, handlers
 from services.protection.service_layer.claiming import ChangeRequest, ClaimRequest
@@ -75,7 +77,18 @@ class ProtectionRequests:
 
     async def claim(self, once: Once, request: ClaimRequest) -> Message:
         """ClaimCustomer: the answer, or the request's own error raised."""
-        return _answer(await self.claims.submit((once, request)))
+        try:
+            return _answer(await self.claims.submit((once, request)))
+        except asyncpg.UniqueViolationError:
+            # Only reachable if the directory lock was bypassed: name the winner anyway.
+            raise await self._already_protected(request.customer_id) from None
+
+    async def _already_protected(self, customer_id: str) -> AlreadyProtected:
+        async with SqlUnitOfWork(self.units(), self.outbox) as uow:
+            holder = await uow.claims.latest_for_customer(customer_id)
+        assert holder is not None
+        return AlreadyProtected(customer_id, holder.owner_id, holder.deadline,
+                                holder.effective_stage(self.deps.now()).value, holder.id)
 
     async def change(self, once: Once, request: ChangeRequest) -> Message:
         """Any change of one claim (review, promotion, extension, release, transfer)."""
