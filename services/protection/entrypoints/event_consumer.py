@@ -11,7 +11,7 @@ from services.chassis.inbox import Subscription
 from services.chassis.protobuf import read_timestamp
 from services.chassis.uow import UnitOfWork
 from services.protection.domain import commands as cmd
-from services.protection.service_layer import handlers
+from services.protection.service_layer import customer_events
 from services.protection.service_layer.deps import ProtectionDeps
 from services.protection.service_layer.unit_of_work import ProtectionUnitOfWork
 
@@ -21,28 +21,28 @@ def subscriptions(deps: ProtectionDeps, unit: Callable[[UnitOfWork], ProtectionU
     """``unit``: the protection unit of work over the inbox's open chassis unit."""
     async def created(uow: UnitOfWork, _env: EventEnvelope, event: Any) -> None:
         assert isinstance(event, ce.CustomerCreated)
-        await handlers.upsert_customer(
+        await customer_events.upsert_customer(
             unit(uow), customer_id=event.customer_id, name=event.name,
             region=event.sales_region or event.region, admin_region=event.region,
             industry=event.industry, level=event.level, present=True)
 
     async def updated(uow: UnitOfWork, _env: EventEnvelope, event: Any) -> None:
         assert isinstance(event, ce.CustomerUpdated)
-        await handlers.upsert_customer(
+        await customer_events.upsert_customer(
             unit(uow), customer_id=event.customer_id, name=event.name, region=event.region,
             admin_region=event.region, industry=event.industry, level=event.level,
             present=not event.archived)
 
     async def contract_signed(uow: UnitOfWork, env: EventEnvelope, event: Any) -> None:
         assert isinstance(event, ce.ContractSigned)
-        await handlers.contract_signed(unit(uow), deps, cmd.RecordContractSigned(
+        await customer_events.contract_signed(unit(uow), deps, cmd.RecordContractSigned(
             customer_id=event.customer_id, contract_id=event.contract_id,
             signed_at=read_timestamp(env.occurred_at, field="occurred_at")))
 
     async def follow_up(uow: UnitOfWork, env: EventEnvelope, event: Any) -> None:
         assert isinstance(event, ce.FollowUpLogged)
         at = event.occurred_at if event.HasField("occurred_at") else env.occurred_at
-        await handlers.follow_up_logged(unit(uow), deps, cmd.RecordFollowUp(
+        await customer_events.follow_up_logged(unit(uow), deps, cmd.RecordFollowUp(
             customer_id=event.customer_id, at=read_timestamp(at, field="occurred_at")))
 
     return [

@@ -23,7 +23,7 @@ from services.chassis.uow import UnitOfWork
 from services.protection.domain.actors import Actor
 from services.protection.domain.errors import AlreadyProtected
 from services.protection.domain.model import Claim
-from services.protection.service_layer import claiming, handlers
+from services.protection.service_layer import claiming, transfers
 from services.protection.service_layer.claiming import ChangeRequest, ClaimRequest
 from services.protection.service_layer.deps import ProtectionDeps
 from services.protection.service_layer.unit_of_work import SqlUnitOfWork
@@ -99,7 +99,7 @@ class ProtectionRequests:
                        to_owner_id: str, to_department: str, reason: str) -> R:
         """TransferCustomers: one customer, or every customer a rep holds."""
         async def work(uow: UnitOfWork) -> R:
-            moved = await handlers.transfer_customers(
+            moved = await transfers.transfer_customers(
                 SqlUnitOfWork.over(uow, self.outbox), self.deps, actor,
                 customer_id=customer_id, from_owner_id=from_owner_id,
                 to_owner_id=to_owner_id, to_department=to_department, reason=reason)

@@ -1,6 +1,6 @@
 """In-memory fakes of protection's repository and unit of work, and ``FakeProtection``:
-the real service-layer handlers (``claiming``, ``handlers``, ``scheduler``) run on
-them, with no server, database or broker.
+the real service-layer handlers (``claiming``, ``transfers``, ``customer_events``,
+``scheduler``) run on them, with no server, database or broker.
 
 The store is an identity map: a claim loaded twice is the same object, as a test
 holding a claim it made expects. Timers are rows as in PostgreSQL: written with
@@ -40,7 +40,7 @@ from services.protection.domain.ownership import (
 from services.protection.domain.policy import Policy, PolicyBook
 from services.protection.domain.timers import Timer
 from services.protection.domain.working_days import WorkingCalendar, china_date
-from services.protection.service_layer import claiming, handlers, scheduler
+from services.protection.service_layer import claiming, customer_events, scheduler, transfers
 from services.protection.service_layer.claiming import ChangeRequest, ClaimRequest
 from services.protection.service_layer.deps import ProtectionDeps
 from services.protection.service_layer.unit_of_work import ClaimStore, ProtectionUnitOfWork
@@ -248,7 +248,7 @@ class FakeProtection:
     def add_customer(self, customer_id: str, region: str, level: str = "",
                      industry: str = "") -> None:
         """What CustomerCreated does."""
-        self.in_unit(lambda uow: handlers.upsert_customer(
+        self.in_unit(lambda uow: customer_events.upsert_customer(
             uow, customer_id=customer_id, name=customer_id, region=region, admin_region=region,
             industry=industry, level=level, present=True))
 
@@ -263,14 +263,16 @@ class FakeProtection:
                     lambda uow: claiming.claim_customers(uow, deps, [request])))
             case cmd.HandOverCustomers():
                 human = _human(actor)
-                return self.in_unit(lambda uow: handlers.transfer_customers(
+                return self.in_unit(lambda uow: transfers.transfer_customers(
                     uow, deps, human, customer_id="", from_owner_id=command.from_owner_id,
                     to_owner_id=command.to_owner_id, to_department=command.to_department,
                     reason=command.reason))
             case cmd.RecordContractSigned():
-                return self.in_unit(lambda uow: handlers.contract_signed(uow, deps, command))
+                return self.in_unit(
+                    lambda uow: customer_events.contract_signed(uow, deps, command))
             case cmd.RecordFollowUp():
-                return self.in_unit(lambda uow: handlers.follow_up_logged(uow, deps, command))
+                return self.in_unit(
+                    lambda uow: customer_events.follow_up_logged(uow, deps, command))
             case cmd.FireTimer(timer=timer):
                 claim = self.claim(command.claim_id)
                 claim.ensure_version(command.expected_version)

@@ -8,7 +8,7 @@ from datetime import timedelta
 from services.chassis.errors import DomainError
 from services.protection.domain import commands as cmd
 from services.protection.domain.model import Claim, Stage
-from services.protection.service_layer import claiming, handlers, scheduler
+from services.protection.service_layer import claiming, customer_events, scheduler
 from services.protection.service_layer.claiming import ChangeRequest, ClaimRequest
 
 from .conftest import AFTER_SALES, ALICE, BOB, CAROL, REVIEWER, World
@@ -107,7 +107,7 @@ def test_the_scheduler_step_takes_at_most_its_batch(world: World) -> None:
 
 def test_upsert_keeps_a_formal_customer_formal(world: World) -> None:
     world.do(cmd.RecordContractSigned(customer_id="c1", contract_id="k", signed_at=world.now))
-    world.reg.in_unit(lambda uow: handlers.upsert_customer(
+    world.reg.in_unit(lambda uow: customer_events.upsert_customer(
         uow, customer_id="c1", name="renamed", region="east", admin_region="east",
         industry="hvac", level="A", present=True))
     assert "c1" in world.reg.formal
