@@ -13,7 +13,14 @@ from services.chassis.paging import INT, TEXT, TIME, Page, decode_token, encode_
 from services.protection.adapters.claim_rows import SELECT_CLAIM, claim_from_row
 from services.protection.adapters.event_codec import HistoryLine
 from services.protection.adapters.repository import ACTIVE, ClaimRepository, CustomerEntry
+from services.protection.domain.errors import CustomerNotFound
 from services.protection.domain.model import Claim, Stage
+
+
+@dataclass(frozen=True)
+class Ownership:
+    holder: Claim | None  # the claim holding the customer now
+    in_pool: bool
 
 
 @dataclass(frozen=True)
@@ -44,6 +51,16 @@ class ProtectionViews:
         async with self.pool.acquire() as conn:
             repo = ClaimRepository(conn)
             return await repo.customer(customer_id), await repo.latest_for_customer(customer_id)
+
+    async def ownership(self, customer_id: str, now: datetime) -> Ownership:
+        """Who holds the customer at ``now``: a held claim, or in the pool (held before,
+        by nobody now), or neither (never claimed); unknown to protection is NOT_FOUND."""
+        entry, claim = await self.latest_claim(customer_id)
+        if entry is None and claim is None:
+            raise CustomerNotFound(customer_id)
+        if claim is not None and claim.is_held(now):
+            return Ownership(claim, in_pool=False)
+        return Ownership(None, in_pool=claim is not None)
 
     async def claims(self, *, now: datetime, owner_id: str = "", department: str = "",
                      stage: str = "", size: int, token: str) -> Page[Claim]:

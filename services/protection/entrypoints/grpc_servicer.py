@@ -23,7 +23,7 @@ from services.chassis.protobuf import optional_duration, set_timestamp
 from services.protection.adapters.event_codec import STAGES
 from services.protection.domain import commands as cmd
 from services.protection.domain.actors import Actor
-from services.protection.domain.errors import ClaimNotFound, CustomerNotFound
+from services.protection.domain.errors import ClaimNotFound
 from services.protection.domain.model import Claim
 from services.protection.domain.permissions import (
     claims_scope,
@@ -95,13 +95,11 @@ class ProtectionServicer(api_grpc.ProtectionServiceServicer):
     async def GetCustomerOwnership(self, request: api.GetCustomerOwnershipRequest,
                                    context: Any) -> api.GetCustomerOwnershipResponse:
         self._actor()
-        entry, claim = await self.views.latest_claim(request.customer_id)
-        if entry is None and claim is None:
-            raise CustomerNotFound(request.customer_id)
         now = self.deps.now()
-        if claim is not None and claim.is_held(now):
-            return api.GetCustomerOwnershipResponse(claim=claim_message(claim, now))
-        return api.GetCustomerOwnershipResponse(in_pool=claim is not None)
+        ownership = await self.views.ownership(request.customer_id, now)
+        if ownership.holder is not None:
+            return api.GetCustomerOwnershipResponse(claim=claim_message(ownership.holder, now))
+        return api.GetCustomerOwnershipResponse(in_pool=ownership.in_pool)
 
     async def ListClaims(self, request: api.ListClaimsRequest,
                          context: Any) -> api.ListClaimsResponse:
