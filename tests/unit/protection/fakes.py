@@ -292,6 +292,10 @@ class FakeProtection:
     # ------------------------------------------------------------------ reads
 
     @property
+    def customers(self) -> dict[str, CustomerEntry]:
+        return self.store.customers
+
+    @property
     def claims(self) -> dict[str, Claim]:
         return self.store.claims
 
