@@ -20,7 +20,7 @@ from services.chassis.clock import ManualClock
 from services.chassis.events import OutgoingEvent, encode
 from services.chassis.ids import new_id
 from services.protection.bootstrap import Protection
-from services.protection.service_layer import handlers
+from services.protection.service_layer import customer_events
 from tests.support.auth import call_metadata
 from tests.support.rabbit import RabbitNames, publish_raw
 
@@ -76,10 +76,10 @@ async def add_customer(cluster: Cluster, customer_id: str | None = None, *,
                        name: str = "靖江春意空调") -> str:
     """Put a customer in the directory the way CustomerCreated does (no broker)."""
     customer_id = customer_id or new_id()
-    async with cluster.service.deps.uow() as uow:
-        await handlers.upsert_customer(uow, customer_id=customer_id, name=name, region=region,
-                                       admin_region=region, industry=industry, level=level,
-                                       present=True)
+    async with cluster.service.unit_of_work() as uow:
+        await customer_events.upsert_customer(
+            uow, customer_id=customer_id, name=name, region=region, admin_region=region,
+            industry=industry, level=level, present=True)
         await uow.commit()
     return customer_id
 

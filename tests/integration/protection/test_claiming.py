@@ -12,7 +12,7 @@ import pytest
 from crm.protection.v1 import protection_pb2 as pb
 from crm.protection.v1 import protection_service_pb2 as api
 from services.protection.domain import commands as cmd
-from services.protection.service_layer import handlers
+from services.protection.service_layer import customer_events
 from tests.integration.protection.support import Cluster, Users, add_customer
 from tests.support.grpc_errors import RichError, rich_error
 
@@ -96,8 +96,8 @@ async def test_formal_customer_cannot_be_claimed(protection_cluster: MakeCluster
                                                  users: Users) -> None:
     cluster = await protection_cluster()
     customer = await add_customer(cluster)
-    async with cluster.service.deps.uow() as uow:
-        await handlers.contract_signed(uow, cluster.service.deps, cmd.RecordContractSigned(
+    async with cluster.service.unit_of_work() as uow:
+        await customer_events.contract_signed(uow, cluster.service.deps, cmd.RecordContractSigned(
             customer_id=customer, contract_id="k-1", signed_at=cluster.clock.now()))
         await uow.commit()
     err = await refused(claim(cluster, users, customer, "alice"))
