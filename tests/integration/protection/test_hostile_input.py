@@ -98,3 +98,30 @@ async def test_bytes_that_are_not_the_request_type_are_invalid_argument(
     error = await refused(cluster.stub.GetClaim(api.GetClaimRequest(
         claim_id="0190a6f4-8f5c-7a3e-9c1a-4d2b8e6f0a11"), metadata=users.rep("a")))
     assert error.code() == grpc.StatusCode.NOT_FOUND
+
+
+async def test_the_claims_holder_without_roles_can_do_nothing_with_it(
+        protection_cluster: MakeCluster, users: Users) -> None:
+    """Holding a claim is checked in addition to a role, never instead of it."""
+    cluster = await protection_cluster()
+    stub = cluster.stub
+    customer = await add_customer(cluster)
+    held = (await stub.ClaimCustomer(api.ClaimCustomerRequest(customer_id=customer),
+                                     metadata=users.rep("alice"))).claim
+    stripped = users.auth("alice")
+    for call in (
+        stub.GetClaim(api.GetClaimRequest(claim_id=held.id), metadata=stripped),
+        stub.ListClaims(api.ListClaimsRequest(), metadata=stripped),
+        stub.RequestPromotion(api.RequestPromotionRequest(claim_id=held.id, reason="意向明确"),
+                              metadata=stripped),
+        stub.RequestExtension(api.RequestExtensionRequest(claim_id=held.id, reason="再跟进"),
+                              metadata=stripped),
+        stub.ResubmitClaim(api.ResubmitClaimRequest(claim_id=held.id), metadata=stripped),
+        stub.ReleaseCustomer(api.ReleaseCustomerRequest(claim_id=held.id), metadata=stripped),
+    ):
+        detail = rich_error(await refused(call))
+        assert (detail.code, detail.reason) == (grpc.StatusCode.PERMISSION_DENIED,
+                                                "ROLE_REQUIRED")
+    still = await stub.GetClaim(api.GetClaimRequest(claim_id=held.id),
+                                metadata=users.rep("alice"))
+    assert still.claim.stage == held.stage and still.claim.version == held.version
