@@ -29,7 +29,7 @@ SERVICE_NAME = protection_service_pb2.DESCRIPTOR.services_by_name["ProtectionSer
 
 
 @dataclass
-class Protection:
+class ProtectionApp:
     """The running service: its runtime and everything built on it."""
 
     runtime: ServiceRuntime
@@ -49,7 +49,7 @@ class Protection:
         return SqlUnitOfWork.over(uow, self.runtime.outbox)
 
 
-def wire(runtime: ServiceRuntime, settings: ProtectionSettings) -> Protection:
+def wire(runtime: ServiceRuntime, settings: ProtectionSettings) -> ProtectionApp:
     """Deps, service layer, views, servicer and scheduler on an opened runtime (no
     broker work here)."""
     deps = ProtectionDeps.of(settings, runtime.clock)
@@ -66,13 +66,13 @@ def wire(runtime: ServiceRuntime, settings: ProtectionSettings) -> Protection:
     def units() -> SqlUnitOfWork:
         return SqlUnitOfWork(runtime.uow(), runtime.outbox)
 
-    return Protection(runtime, settings, deps, requests, views, TimerScheduler(units, deps),
+    return ProtectionApp(runtime, settings, deps, requests, views, TimerScheduler(units, deps),
                       servicer)
 
 
 async def build(infra: InfraSettings, settings: ProtectionSettings, *,
                 clock: Clock | None = None, name: str | None = None,
-                run_scheduler: bool = True) -> Protection:
+                run_scheduler: bool = True) -> ProtectionApp:
     """Open the runtime and wire servicer, consumer and timer scheduler; not serving yet.
 
     ``name`` (default ``settings.service_name``) is also the consumer (queue) name:
@@ -92,7 +92,7 @@ async def build(infra: InfraSettings, settings: ProtectionSettings, *,
 
 async def start(infra: InfraSettings, settings: ProtectionSettings, *,
                 clock: Clock | None = None, port: int | None = None,
-                name: str | None = None, run_scheduler: bool = True) -> Protection:
+                name: str | None = None, run_scheduler: bool = True) -> ProtectionApp:
     """Build and serve; ``runtime.server.port`` is the bound port."""
     service = await build(infra, settings, clock=clock, name=name, run_scheduler=run_scheduler)
     await service.runtime.serve(settings.grpc_port if port is None else port)

@@ -19,7 +19,7 @@ from crm.protection.v1 import protection_service_pb2_grpc as api_grpc
 from services.chassis.clock import ManualClock
 from services.chassis.events import OutgoingEvent, encode
 from services.chassis.ids import new_id
-from services.protection.bootstrap import Protection
+from services.protection.bootstrap import ProtectionApp
 from services.protection.service_layer import customer_events
 from tests.support.auth import call_metadata
 from tests.support.rabbit import RabbitNames, publish_raw
@@ -30,7 +30,7 @@ START = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # Monday 09:00 in China
 
 @dataclass
 class Cluster:
-    replicas: list[Protection]
+    replicas: list[ProtectionApp]
     stubs: list[api_grpc.ProtectionServiceAsyncStub]
     clock: ManualClock
     schema: str
@@ -41,7 +41,7 @@ class Cluster:
         return self.stubs[0]
 
     @property
-    def service(self) -> Protection:
+    def service(self) -> ProtectionApp:
         return self.replicas[0]
 
     async def run_timers(self) -> int:
