@@ -20,20 +20,11 @@ covers through holders or region.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import IntEnum
 
+from services.chassis.access import Scope as Reach
 from services.customer.domain.actors import Actor
 
-
-class Reach(IntEnum):
-    """Narrowest to widest; the same order as ``crm.common.v1.DataScope``."""
-
-    OWN = 1
-    OWN_AND_SUBORDINATES = 2
-    DEPARTMENT = 3
-    DEPARTMENT_AND_BELOW = 4
-    ORG_UNIT = 5
-    ALL = 6
+__all__ = ["Reach", "Visibility", "customer_visibility"]
 
 
 @dataclass(frozen=True)
