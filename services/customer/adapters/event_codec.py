@@ -30,7 +30,7 @@ def payload(event: de.Event) -> Message:
                 customer_id=event.aggregate_id, changed_fields=list(event.changed_fields),
                 name=event.name, industry=event.industry, region=event.region,
                 level=event.level, archived=event.archived,
-                details_complete=event.details_complete)
+                details_complete=event.details_complete, sales_region=event.sales_region)
         case de.ContactAdded():
             return ce.ContactAdded(
                 customer_id=event.aggregate_id, contact_id=event.contact_id, name=event.name,

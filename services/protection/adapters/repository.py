@@ -94,16 +94,17 @@ class ClaimRepository:
             "FROM customers WHERE customer_id = $1", customer_id)
         return None if row is None else CustomerEntry(**dict(row))
 
-    async def upsert_customer(self, customer_id: str, *, name: str, region: str,
+    async def upsert_customer(self, customer_id: str, *, name: str, region: str | None,
                               admin_region: str, industry: str, level: str,
                               present: bool) -> None:
-        await self.conn.execute(
+        """``region`` None: keep the sales region already known (an event without one)."""
+        region = await self.conn.fetchval(
             "INSERT INTO customers (customer_id, name, region, admin_region, industry, level, "
-            "present) VALUES ($1, $2, $3, $4, $5, $6, $7) "
+            "present) VALUES ($1, $2, COALESCE($3, ''), $4, $5, $6, $7) "
             "ON CONFLICT (customer_id) DO UPDATE SET name = EXCLUDED.name, "
-            "region = EXCLUDED.region, admin_region = EXCLUDED.admin_region, "
+            "region = COALESCE($3, customers.region), admin_region = EXCLUDED.admin_region, "
             "industry = EXCLUDED.industry, level = EXCLUDED.level, present = EXCLUDED.present, "
-            "updated_at = now()",
+            "updated_at = now() RETURNING region",
             customer_id, name, region, admin_region, industry, level, present)
         # The pool's copy (customers before pool_entries: the writers' lock order).
         await self.conn.execute(

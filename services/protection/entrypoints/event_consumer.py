@@ -28,10 +28,11 @@ def subscriptions(deps: ProtectionDeps, unit: Callable[[UnitOfWork], ProtectionU
 
     async def updated(uow: UnitOfWork, _env: EventEnvelope, event: Any) -> None:
         assert isinstance(event, ce.CustomerUpdated)
+        # The sales region, never the province; an event without one keeps what we have.
         await customer_events.upsert_customer(
-            unit(uow), customer_id=event.customer_id, name=event.name, region=event.region,
-            admin_region=event.region, industry=event.industry, level=event.level,
-            present=not event.archived)
+            unit(uow), customer_id=event.customer_id, name=event.name,
+            region=event.sales_region or None, admin_region=event.region,
+            industry=event.industry, level=event.level, present=not event.archived)
 
     async def contract_signed(uow: UnitOfWork, env: EventEnvelope, event: Any) -> None:
         assert isinstance(event, ce.ContractSigned)

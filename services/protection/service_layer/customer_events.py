@@ -13,8 +13,10 @@ from services.protection.service_layer.recording import record
 from services.protection.service_layer.unit_of_work import ProtectionUnitOfWork
 
 
-async def upsert_customer(uow: ProtectionUnitOfWork, *, customer_id: str, name: str, region: str,
-                          admin_region: str, industry: str, level: str, present: bool) -> None:
+async def upsert_customer(uow: ProtectionUnitOfWork, *, customer_id: str, name: str,
+                          region: str | None, admin_region: str, industry: str, level: str,
+                          present: bool) -> None:
+    """The directory row of a customer; ``region`` (sales region) None keeps the known one."""
     await uow.claims.upsert_customer(
         customer_id, name=name, region=region, admin_region=admin_region, industry=industry,
         level=level, present=present)

@@ -30,7 +30,7 @@ class ClaimStore(Protocol):
 
     async def customer(self, customer_id: str) -> CustomerEntry | None: ...
 
-    async def upsert_customer(self, customer_id: str, *, name: str, region: str,
+    async def upsert_customer(self, customer_id: str, *, name: str, region: str | None,
                               admin_region: str, industry: str, level: str,
                               present: bool) -> None: ...
 

@@ -157,3 +157,36 @@ async def _failure(call: Awaitable[Any]) -> grpc.aio.AioRpcError:
     with pytest.raises(grpc.aio.AioRpcError) as caught:
         await call
     return caught.value
+
+
+async def test_a_customer_update_keeps_its_sales_region_apart_from_its_province(
+        protection_cluster: MakeCluster, rabbit_connection: AbstractRobustConnection,
+        rabbit_names: RabbitNames) -> None:
+    """CustomerUpdated's `region` is the province: it never becomes the sales region
+    that routes reviews, policies and the pool."""
+    cluster = await protection_cluster()
+    customer = new_id()
+
+    async def directory() -> tuple[str, str] | None:
+        async with cluster.service.unit_of_work() as uow:
+            entry = await uow.claims.customer(customer)
+        return (entry.name, entry.region) if entry is not None else None
+
+    async def becomes(expected: tuple[str, str]) -> None:
+        async def reached() -> bool:
+            return await directory() == expected
+        await eventually(reached)
+
+    await publish_customer_event(rabbit_connection, rabbit_names, ce.CustomerCreated(
+        customer_id=customer, name="春意空调", region="江苏", sales_region="cn-east",
+        industry="hvac", level="important"), customer)
+    await becomes(("春意空调", "cn-east"))
+    # An older producer's update without a sales region: the known one stays.
+    await publish_customer_event(rabbit_connection, rabbit_names, ce.CustomerUpdated(
+        customer_id=customer, name="春意空调有限公司", region="江苏", industry="hvac",
+        level="important"), customer)
+    await becomes(("春意空调有限公司", "cn-east"))
+    await publish_customer_event(rabbit_connection, rabbit_names, ce.CustomerUpdated(
+        customer_id=customer, name="春意空调有限公司", region="广东", sales_region="cn-south",
+        industry="hvac", level="important"), customer)
+    await becomes(("春意空调有限公司", "cn-south"))

@@ -91,10 +91,12 @@ class FakeClaimStore:
     async def customer(self, customer_id: str) -> CustomerEntry | None:
         return self.customers.get(customer_id)
 
-    async def upsert_customer(self, customer_id: str, *, name: str, region: str,
+    async def upsert_customer(self, customer_id: str, *, name: str, region: str | None,
                               admin_region: str, industry: str, level: str,
                               present: bool) -> None:
         old = self.customers.get(customer_id)
+        if region is None:  # keep the sales region already known
+            region = old.region if old is not None else ""
         self.customers[customer_id] = CustomerEntry(
             customer_id, name, region, industry, level, present,
             old is not None and old.formal)
