@@ -185,6 +185,9 @@ async def main() -> int:
     for p in procs:
         env[p.port_variable] = str(p.port)
         env[f"{p.name.upper()}_ADDRESS"] = f"127.0.0.1:{p.port}"
+    if any(p.name == "customer" for p in procs):
+        # Protection asks the customer service about customers it has not heard of yet.
+        env.setdefault("PROTECTION_CUSTOMER_ADDRESS", env["CUSTOMER_ADDRESS"])
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

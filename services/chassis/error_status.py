@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import grpc
-from google.protobuf import any_pb2
+from google.protobuf import any_pb2, duration_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 
 from services.chassis.errors import (
@@ -73,6 +73,10 @@ def status_for(error: DomainError, domain: str) -> status_pb2.Status:
             error_details_pb2.PreconditionFailure.Violation(
                 type=v.type, subject=clip(v.subject), description=clip(v.description))
             for v in error.violations[:100]])))
+    elif isinstance(error, Unavailable) and error.retry_after is not None:
+        delay = duration_pb2.Duration()
+        delay.FromMilliseconds(int(error.retry_after * 1000))
+        details.append(_pack(error_details_pb2.RetryInfo(retry_delay=delay)))
     return status_pb2.Status(code=code, message=message, details=details)
 
 

@@ -137,7 +137,14 @@ class Unauthenticated(DomainError):
 
 
 class Unavailable(DomainError):
-    """A dependency (the database, the broker) cannot be reached right now: retry later
-    (gRPC UNAVAILABLE, which clients' retry policies treat as retryable)."""
+    """A dependency (the database, another service) cannot be reached right now: retry
+    later (gRPC UNAVAILABLE, which clients' retry policies treat as retryable), after
+    ``retry_after`` seconds when given (a ``RetryInfo`` detail)."""
 
     default_reason = "UNAVAILABLE"
+
+    def __init__(self, message: str, *, reason: str | None = None,
+                 metadata: Mapping[str, str] | None = None,
+                 retry_after: float | None = None) -> None:
+        super().__init__(message, reason=reason, metadata=metadata)
+        self.retry_after = retry_after

@@ -60,6 +60,7 @@ class ServiceRuntime:
         self._consumers: list[EventConsumer] = []
         self._workers: list[LoopWorker] = []
         self._bindings: list[ServiceBinding] = []
+        self._closers: list[tuple[str, Callable[[], Awaitable[object]]]] = []
         self.server: GrpcServer | None = None
 
     @property
@@ -156,6 +157,11 @@ class ServiceRuntime:
                                  host=self.infra.grpc_host, port=port)
         return await self.server.start()
 
+    def on_close(self, name: str, close: Callable[[], Awaitable[object]]) -> None:
+        """Release something the service built on the runtime (a client channel...) when
+        the runtime closes, after the server and workers stopped."""
+        self._closers.append((name, close))
+
     async def close(self) -> None:
         """Stop taking calls (health NOT_SERVING first), drain, then release everything.
 
@@ -170,6 +176,8 @@ class ServiceRuntime:
             await self._bounded("consumer", consumer.stop(), grace)
         for worker in self._workers:
             await self._bounded(f"worker {worker.name}", worker.stop(), grace)
+        for name, close in self._closers:
+            await self._bounded(name, close(), grace)
         if self.relay is not None:
             await self._bounded("outbox relay", self.relay.stop(), grace)
         if self._conn is not None:

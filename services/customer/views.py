@@ -67,7 +67,7 @@ async def _customer(conn: asyncpg.Connection, customer_id: str) -> Customer:
 
 
 async def get_customer(pool: Pool, actor: Actor, customer_id: str) -> Customer:
-    may.require_role(actor, may.READERS, "reading customers")
+    may.require_role(actor, may.CUSTOMER_READERS, "reading customers")
     async with pool.acquire() as conn:
         return await _customer(conn, customer_id)
 

@@ -13,6 +13,7 @@ from services.chassis.grpc_server import ServiceBinding
 from services.chassis.service_runtime import ServiceRuntime
 from services.chassis.settings import InfraSettings
 from services.chassis.uow import UnitOfWork
+from services.protection.adapters.customer_lookup import CustomerLookup
 from services.protection.config import ProtectionSettings
 from services.protection.domain.model import Claim
 from services.protection.entrypoints import event_consumer
@@ -57,7 +58,13 @@ def wire(runtime: ServiceRuntime, settings: ProtectionSettings) -> ProtectionApp
     def respond(response_type: type[Message], claim: Claim) -> Message:
         return claim_response(response_type, claim, deps.now())
 
-    requests = ProtectionRequests(runtime.uow, runtime.outbox, deps, respond)
+    lookup = None
+    if settings.customer_address:
+        lookup = CustomerLookup.for_service(
+            settings.customer_address, secret=runtime.infra.auth_secret,
+            issuer=runtime.infra.auth_issuer, name=settings.service_name)
+        runtime.on_close("customer lookup", lookup.close)
+    requests = ProtectionRequests(runtime.uow, runtime.outbox, deps, respond, lookup)
     views = ProtectionViews(runtime.pool)
     servicer = ProtectionServicer(deps, requests, views)
     runtime.add_service(ServiceBinding(

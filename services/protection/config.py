@@ -74,6 +74,9 @@ class ProtectionSettings(ServiceSettings):
     # Working-day calendar additions (the package only knows announced years).
     extra_holidays: tuple[date, ...] = ()
     extra_workdays: tuple[date, ...] = ()
+    # The customer service (host:port), asked about a customer protection has not
+    # heard of yet (its CustomerCreated still on the way); empty: never asked.
+    customer_address: str = ""
     # Timer scheduler: how many timers per transaction (``timer_interval``: how often).
     timer_batch: int = Field(default=2000, ge=1, le=20000)
     # Group commit of claims and of claim changes (``chassis.batching``), each: up

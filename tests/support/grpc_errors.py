@@ -31,6 +31,7 @@ class RichError:
     bad_request: error_details_pb2.BadRequest | None = None
     resource_info: error_details_pb2.ResourceInfo | None = None
     precondition_failure: error_details_pb2.PreconditionFailure | None = None
+    retry_info: error_details_pb2.RetryInfo | None = None
     trailing: dict[str, str | bytes] = field(default_factory=dict)
 
     @property
@@ -50,6 +51,13 @@ class RichError:
         return {v.field: v.description for v in self.bad_request.field_violations}
 
     @property
+    def retry_delay(self) -> float | None:
+        """Seconds the server asks the client to wait (RetryInfo), None without one."""
+        if self.retry_info is None:
+            return None
+        return float(self.retry_info.retry_delay.ToTimedelta().total_seconds())
+
+    @property
     def correlation_id(self) -> str:
         value = self.trailing.get(CORRELATION_HEADER, "")
         return value.decode() if isinstance(value, bytes) else value
@@ -60,6 +68,7 @@ _KINDS: dict[str, type[Message]] = {
     "bad_request": error_details_pb2.BadRequest,
     "resource_info": error_details_pb2.ResourceInfo,
     "precondition_failure": error_details_pb2.PreconditionFailure,
+    "retry_info": error_details_pb2.RetryInfo,
 }
 
 

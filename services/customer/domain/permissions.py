@@ -31,6 +31,8 @@ SALES = frozenset({
     roles.MARKETING_DIRECTOR,
 })
 READERS = SALES | {roles.REVIEWER}
+# One customer by id: people who read customers, and the other services.
+CUSTOMER_READERS = READERS | {roles.SYSTEM}
 LEAD_WRITERS = frozenset({roles.CALL_CENTER_AGENT, roles.MANAGER, roles.ADMIN})
 DEALER_ADMINS = frozenset({roles.MANAGER, roles.ADMIN})
 SIGNING_STAGES = frozenset({"intention", "formal"})

@@ -17,6 +17,8 @@ KEY_ACCOUNT_DEPT = "key_account_dept"
 KEY_ACCOUNT_CENTER = "key_account_center"
 MARKETING_DIRECTOR = "marketing_director"
 ADMIN = "admin"
+# Another service of the system calling with its own identity.
+SYSTEM = "system"
 
 ALL_ROLES: frozenset[str] = frozenset(
     {

@@ -5,12 +5,27 @@ commits."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from services.protection.domain import commands as cmd
 from services.protection.domain.events import CustomerBecameFormal
 from services.protection.domain.model import Stage
 from services.protection.service_layer.deps import ProtectionDeps
 from services.protection.service_layer.recording import record
 from services.protection.service_layer.unit_of_work import ProtectionUnitOfWork
+
+
+@dataclass(frozen=True)
+class CustomerFacts:
+    """What the directory keeps of a customer, as the customer service tells it."""
+
+    customer_id: str
+    name: str
+    sales_region: str
+    province: str
+    industry: str
+    level: str
+    present: bool
 
 
 async def upsert_customer(uow: ProtectionUnitOfWork, *, customer_id: str, name: str,

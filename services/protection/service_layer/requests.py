@@ -11,7 +11,7 @@ happens here.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Hashable, Sequence
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import asyncpg
 from google.protobuf.message import Message
@@ -21,10 +21,11 @@ from services.chassis.idempotency import Once, Outcome, run_once, run_once_batch
 from services.chassis.outbox import Outbox
 from services.chassis.uow import UnitOfWork
 from services.protection.domain.actors import Actor
-from services.protection.domain.errors import AlreadyProtected
+from services.protection.domain.errors import AlreadyProtected, CustomerNotFound
 from services.protection.domain.model import Claim
-from services.protection.service_layer import claiming, transfers
+from services.protection.service_layer import claiming, customer_events, transfers
 from services.protection.service_layer.claiming import ChangeRequest, ClaimRequest
+from services.protection.service_layer.customer_events import CustomerFacts
 from services.protection.service_layer.deps import ProtectionDeps
 from services.protection.service_layer.unit_of_work import SqlUnitOfWork
 
@@ -57,13 +58,21 @@ def _answer(outcome: Outcome) -> Message:
     return outcome
 
 
+class CustomerSource(Protocol):
+    """Where a customer the directory has not heard of yet can be looked up
+    (``adapters.customer_lookup``): its facts, or None when it does not exist."""
+
+    async def find(self, customer_id: str) -> CustomerFacts | None: ...
+
+
 class ProtectionRequests:
     def __init__(self, units: Callable[[], UnitOfWork], outbox: Outbox, deps: ProtectionDeps,
-                 respond: Respond) -> None:
+                 respond: Respond, customers: CustomerSource | None = None) -> None:
         self.units = units
         self.outbox = outbox
         self.deps = deps
         self.respond = respond
+        self.customers = customers
         # Group commit: no two requests of a batch share a customer, a rep, a claim or
         # an idempotency key.
         settings = deps.settings
@@ -76,12 +85,39 @@ class ProtectionRequests:
             self._change_batch, keys=_change_keys, **batching)
 
     async def claim(self, once: Once, request: ClaimRequest) -> Message:
-        """ClaimCustomer: the answer, or the request's own error raised."""
+        """ClaimCustomer: the answer, or the request's own error raised.
+
+        A customer the directory has not heard of yet (its CustomerCreated still on
+        the way) is looked up at the customer service and the claim goes on; only a
+        customer that service does not know either is NOT_FOUND.
+        """
+        try:
+            return await self._claim(once, request)
+        except CustomerNotFound:
+            if self.customers is None or not await self._learn(request.customer_id):
+                raise
+        return await self._claim(once, request)
+
+    async def _claim(self, once: Once, request: ClaimRequest) -> Message:
         try:
             return _answer(await self.claims.submit((once, request)))
         except asyncpg.UniqueViolationError:
             # Only reachable if the directory lock was bypassed: name the winner anyway.
             raise await self._already_protected(request.customer_id) from None
+
+    async def _learn(self, customer_id: str) -> bool:
+        """Fill the directory from the customer service; False if it has no such customer."""
+        assert self.customers is not None
+        facts = await self.customers.find(customer_id)
+        if facts is None or not facts.present:
+            return False
+        async with SqlUnitOfWork(self.units(), self.outbox) as uow:
+            await customer_events.upsert_customer(
+                uow, customer_id=facts.customer_id, name=facts.name,
+                region=facts.sales_region, admin_region=facts.province,
+                industry=facts.industry, level=facts.level, present=True)
+            await uow.commit()
+        return True
 
     async def _already_protected(self, customer_id: str) -> AlreadyProtected:
         async with SqlUnitOfWork(self.units(), self.outbox) as uow:
