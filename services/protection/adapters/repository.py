@@ -96,8 +96,12 @@ class ClaimRepository:
 
     async def upsert_customer(self, customer_id: str, *, name: str, region: str | None,
                               admin_region: str, industry: str, level: str,
-                              present: bool) -> None:
-        """``region`` None: keep the sales region already known (an event without one)."""
+                              present: bool, since: datetime) -> None:
+        """``region`` None: keep the sales region already known (an event without one).
+
+        A customer nobody has claimed yet is in the public pool from ``since`` (when
+        it was created): its pool entry is written here, and every claim change
+        rewrites it from then on."""
         region = await self.conn.fetchval(
             "INSERT INTO customers (customer_id, name, region, admin_region, industry, level, "
             "present) VALUES ($1, $2, COALESCE($3, ''), $4, $5, $6, $7) "
@@ -108,8 +112,11 @@ class ClaimRepository:
             customer_id, name, region, admin_region, industry, level, present)
         # The pool's copy (customers before pool_entries: the writers' lock order).
         await self.conn.execute(
-            "UPDATE pool_entries SET region = $2, industry = $3 WHERE customer_id = $1 "
-            "AND (region, industry) IS DISTINCT FROM ($2, $3)", customer_id, region, industry)
+            "INSERT INTO pool_entries AS p (customer_id, region, industry, pool_from) "
+            "VALUES ($1, $2, $3, $4) ON CONFLICT (customer_id) DO UPDATE "
+            "SET region = EXCLUDED.region, industry = EXCLUDED.industry "
+            "WHERE (p.region, p.industry) IS DISTINCT FROM (EXCLUDED.region, EXCLUDED.industry)",
+            customer_id, region, industry, since)
 
     async def mark_formal(self, customer_id: str, contract_id: str) -> bool:
         """Lock (creating if unknown) the directory row and mark it formal; False if it was."""

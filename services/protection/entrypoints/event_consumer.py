@@ -19,20 +19,22 @@ from services.protection.service_layer.unit_of_work import ProtectionUnitOfWork
 def subscriptions(deps: ProtectionDeps, unit: Callable[[UnitOfWork], ProtectionUnitOfWork],
                   ) -> list[Subscription]:
     """``unit``: the protection unit of work over the inbox's open chassis unit."""
-    async def created(uow: UnitOfWork, _env: EventEnvelope, event: Any) -> None:
+    async def created(uow: UnitOfWork, env: EventEnvelope, event: Any) -> None:
         assert isinstance(event, ce.CustomerCreated)
         await customer_events.upsert_customer(
             unit(uow), customer_id=event.customer_id, name=event.name,
             region=event.sales_region or event.region, admin_region=event.region,
-            industry=event.industry, level=event.level, present=True)
+            industry=event.industry, level=event.level, present=True,
+            since=read_timestamp(env.occurred_at, field="occurred_at"))
 
-    async def updated(uow: UnitOfWork, _env: EventEnvelope, event: Any) -> None:
+    async def updated(uow: UnitOfWork, env: EventEnvelope, event: Any) -> None:
         assert isinstance(event, ce.CustomerUpdated)
         # The sales region, never the province; an event without one keeps what we have.
         await customer_events.upsert_customer(
             unit(uow), customer_id=event.customer_id, name=event.name,
             region=event.sales_region or None, admin_region=event.region,
-            industry=event.industry, level=event.level, present=not event.archived)
+            industry=event.industry, level=event.level, present=not event.archived,
+            since=read_timestamp(env.occurred_at, field="occurred_at"))
 
     async def contract_signed(uow: UnitOfWork, env: EventEnvelope, event: Any) -> None:
         assert isinstance(event, ce.ContractSigned)

@@ -6,6 +6,7 @@ commits."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from services.protection.domain import commands as cmd
 from services.protection.domain.events import CustomerBecameFormal
@@ -30,11 +31,14 @@ class CustomerFacts:
 
 async def upsert_customer(uow: ProtectionUnitOfWork, *, customer_id: str, name: str,
                           region: str | None, admin_region: str, industry: str, level: str,
-                          present: bool) -> None:
-    """The directory row of a customer; ``region`` (sales region) None keeps the known one."""
+                          present: bool, since: datetime) -> None:
+    """The directory row of a customer; ``region`` (sales region) None keeps the known one.
+
+    One definition of the pool (DOMAIN 2): a customer nobody protects is in it, a
+    new one from ``since`` (its creation) until someone claims it."""
     await uow.claims.upsert_customer(
         customer_id, name=name, region=region, admin_region=admin_region, industry=industry,
-        level=level, present=present)
+        level=level, present=present, since=since)
 
 
 async def contract_signed(uow: ProtectionUnitOfWork, deps: ProtectionDeps,

@@ -115,7 +115,8 @@ class ProtectionRequests:
             await customer_events.upsert_customer(
                 uow, customer_id=facts.customer_id, name=facts.name,
                 region=facts.sales_region, admin_region=facts.province,
-                industry=facts.industry, level=facts.level, present=True)
+                industry=facts.industry, level=facts.level, present=True,
+                since=self.deps.now())
             await uow.commit()
         return True
 

@@ -79,7 +79,7 @@ async def add_customer(cluster: Cluster, customer_id: str | None = None, *,
     async with cluster.service.unit_of_work() as uow:
         await customer_events.upsert_customer(
             uow, customer_id=customer_id, name=name, region=region, admin_region=region,
-            industry=industry, level=level, present=True)
+            industry=industry, level=level, present=True, since=cluster.service.deps.now())
         await uow.commit()
     return customer_id
 

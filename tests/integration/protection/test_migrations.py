@@ -17,7 +17,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(40)]
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 
 
-async def test_pool_entries_are_backfilled_from_the_latest_claims(
+async def test_pool_entries_are_backfilled_from_the_latest_claims_and_for_the_never_claimed(
         tmp_path: Path, database_url: str, schema: str) -> None:
     first = tmp_path / "first"
     first.mkdir()
@@ -30,6 +30,9 @@ async def test_pool_entries_are_backfilled_from_the_latest_claims(
             "INSERT INTO customers (customer_id, region, industry, present) "
             "VALUES ($1, $2, 'hvac', true)", [("released", "cn-east"), ("held", "cn-north"),
                                               ("reclaimed", "cn-east")])
+        # Never claimed: in the pool since it was last written (0003).
+        await conn.execute("INSERT INTO customers (customer_id, region, industry, present, "
+                           "updated_at) VALUES ('fresh', 'cn-south', 'hvac', true, $1)", T0)
         claim = ("INSERT INTO claims (id, customer_id, owner_id, stage, claimed_at, "
                  "submitted_at, ended_at, deadline, version, extra) "
                  "VALUES ($1, $2, $3, $4, $5, $5, $6, $7, 1, '{}')")
@@ -42,7 +45,8 @@ async def test_pool_entries_are_backfilled_from_the_latest_claims(
     finally:
         await conn.close()
 
-    assert await migrate_async(database_url, schema, [MIGRATIONS]) == ["protection_0002"]
+    assert await migrate_async(database_url, schema, [MIGRATIONS]) == [
+        "protection_0002", "protection_0003"]
 
     conn = await asyncpg.connect(database_url, server_settings={"search_path": schema})
     try:
@@ -51,6 +55,7 @@ async def test_pool_entries_are_backfilled_from_the_latest_claims(
     finally:
         await conn.close()
     assert [tuple(r) for r in rows] == [
+        ("fresh", "cn-south", "hvac", T0, ""),
         ("held", "cn-north", "hvac", T0 + timedelta(days=30), "bob"),
         ("reclaimed", "cn-east", "hvac", None, "carol"),
         ("released", "cn-east", "hvac", T0 + timedelta(days=1), "alice"),

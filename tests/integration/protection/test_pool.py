@@ -21,10 +21,13 @@ async def test_pool_is_listed_longest_first_filtered_and_paged(
         protection_cluster: MakeCluster, users: Users) -> None:
     cluster = await protection_cluster()
     stub, clock = cluster.stub, cluster.clock
+    # Nobody has ever claimed it: in the pool since protection learned of it (DOMAIN 2:
+    # a customer nobody protects is in the public pool).
+    never = await add_customer(cluster, region="cn-east", industry="hvac")
+    clock.advance(timedelta(minutes=30))
     east_hvac = await add_customer(cluster, region="cn-east", industry="hvac")
     east_textile = await add_customer(cluster, region="cn-east", industry="textiles")
     north_hvac = await add_customer(cluster, region="cn-north", industry="hvac")
-    await add_customer(cluster)  # never claimed: not in the pool
     held = await add_customer(cluster)
     released_at = []
     for customer in (east_hvac, east_textile, north_hvac):
@@ -45,28 +48,34 @@ async def test_pool_is_listed_longest_first_filtered_and_paged(
 
     listed = (await stub.ListPoolCustomers(api.ListPoolCustomersRequest(),
                                            metadata=users.rep("bob"))).customers
+    start = released_at[0] - timedelta(minutes=30)
     assert [(c.customer_id, c.last_owner_id, c.in_pool_since.ToDatetime().replace(tzinfo=None))
-            for c in listed] == [
+            for c in listed] == [(never, "", start.replace(tzinfo=None))] + [
         (customer, "alice", at.replace(tzinfo=None))
         for customer, at in zip((east_hvac, east_textile, north_hvac), released_at, strict=True)]
-    assert await pool(region="cn-east") == [east_hvac, east_textile]
-    assert await pool(industry="hvac") == [east_hvac, north_hvac]
-    assert await pool(region="cn-east", industry="hvac") == [east_hvac]
-    # Now is 3 h after the first release: in the pool 3 h, 2 h and 1 h.
-    assert await pool(min_time_in_pool=Duration(seconds=90 * 60)) == [east_hvac, east_textile]
+    assert await pool(region="cn-east") == [never, east_hvac, east_textile]
+    assert await pool(industry="hvac") == [never, east_hvac, north_hvac]
+    assert await pool(region="cn-east", industry="hvac") == [never, east_hvac]
+    # Now is 3 h after the first release: in the pool 3.5 h, 3 h, 2 h and 1 h.
+    assert await pool(min_time_in_pool=Duration(seconds=90 * 60)) == [
+        never, east_hvac, east_textile]
     assert await pool(max_time_in_pool=Duration(seconds=150 * 60)) == [east_textile, north_hvac]
 
     first = await stub.ListPoolCustomers(api.ListPoolCustomersRequest(page_size=2),
                                          metadata=users.rep("bob"))
-    assert [c.customer_id for c in first.customers] == [east_hvac, east_textile]
+    assert [c.customer_id for c in first.customers] == [never, east_hvac]
     rest = await stub.ListPoolCustomers(api.ListPoolCustomersRequest(
         page_size=2, page_token=first.next_page_token), metadata=users.rep("bob"))
-    assert [c.customer_id for c in rest.customers] == [north_hvac]
+    assert [c.customer_id for c in rest.customers] == [east_textile, north_hvac]
     assert rest.next_page_token == ""
 
     # Claimed from the pool: gone from it.
     await stub.ClaimCustomer(api.ClaimCustomerRequest(customer_id=east_hvac),
                              metadata=users.rep("bob"))
+    assert await pool() == [never, east_textile, north_hvac]
+    # The never-claimed customer too, once claimed.
+    await stub.ClaimCustomer(api.ClaimCustomerRequest(customer_id=never),
+                             metadata=users.rep("dave"))
     assert await pool() == [east_textile, north_hvac]
 
     # The directory moves a customer to another region: the pool follows.

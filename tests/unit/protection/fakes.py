@@ -93,7 +93,7 @@ class FakeClaimStore:
 
     async def upsert_customer(self, customer_id: str, *, name: str, region: str | None,
                               admin_region: str, industry: str, level: str,
-                              present: bool) -> None:
+                              present: bool, since: datetime) -> None:
         old = self.customers.get(customer_id)
         if region is None:  # keep the sales region already known
             region = old.region if old is not None else ""
@@ -252,7 +252,7 @@ class FakeProtection:
         """What CustomerCreated does."""
         self.in_unit(lambda uow: customer_events.upsert_customer(
             uow, customer_id=customer_id, name=customer_id, region=region, admin_region=region,
-            industry=industry, level=level, present=True))
+            industry=industry, level=level, present=True, since=self.clock.now()))
 
     def handle(self, command: cmd.Command, actor: Actor | None, now: datetime) -> object:
         """Run one command. ``actor`` is None only for system commands (events, timers)."""

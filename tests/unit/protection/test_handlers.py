@@ -109,5 +109,5 @@ def test_upsert_keeps_a_formal_customer_formal(world: World) -> None:
     world.do(cmd.RecordContractSigned(customer_id="c1", contract_id="k", signed_at=world.now))
     world.reg.in_unit(lambda uow: customer_events.upsert_customer(
         uow, customer_id="c1", name="renamed", region="east", admin_region="east",
-        industry="hvac", level="A", present=True))
+        industry="hvac", level="A", present=True, since=world.now))
     assert "c1" in world.reg.formal
