@@ -137,6 +137,17 @@ def test_edge_settings_are_accepted_at_start_up() -> None:
     assert policy.pool_daily_cap == 0
 
 
+def test_edge_settings_from_the_environment_are_accepted(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PROTECTION_REJECTION_GRACE_WORKING_DAYS", "1")
+    monkeypatch.setenv("PROTECTION_RELEASE_COOLDOWN", "PT0S")
+    monkeypatch.setenv("PROTECTION_MAX_EXTENSIONS_PER_STAGE", "0")
+    monkeypatch.setenv("PROTECTION_POTENTIAL_DURATION", "PT2S")
+    book = ProtectionSettings().policy_book()
+    assert book.default == Policy(rejection_grace_working_days=1,
+                                  release_cooldown=timedelta(0), max_extensions_per_stage=0,
+                                  potential_duration=timedelta(seconds=2))
+
+
 def test_settings_defaults_are_the_documents_numbers() -> None:
     policy = ProtectionSettings().policy_book().default
     assert policy == Policy(
