@@ -257,6 +257,9 @@ def test_resubmit_by_the_owners_manager_but_not_by_another_rep() -> None:
         claim.resubmit(OTTO, cn(3, 9, 10))
     claim.resubmit(MIA, cn(3, 9, 10))
     assert claim.stage is Stage.PENDING_REVIEW
+    resubmitted = last(claim)
+    assert isinstance(resubmitted, ClaimResubmitted)
+    assert (resubmitted.resubmitted_by, resubmitted.note) == ("mia", "")
 
 
 # ---------------------------------------------------------------------- lapse and history
@@ -374,6 +377,21 @@ def test_a_manager_owning_the_claim_cannot_approve_its_promotion() -> None:
     with pytest.raises(PermissionDenied) as err:
         claim.approve_promotion(boss, cn(3, 7, 9), POLICY)
     assert reason_of(err) == "SELF_APPROVAL"
+
+
+def test_an_owner_who_manages_never_approves_a_request_another_filed_for_them() -> None:
+    boss = Actor("bea", frozenset({"pre_sales", "manager"}), "east", "d1")
+    claim = opened(owner=boss)
+    claim.approve(RITA, T0, POLICY)
+    claim.request_promotion(MIA, "asked for a quote", cn(3, 6, 9))
+    with pytest.raises(PermissionDenied) as err:
+        claim.approve_promotion(boss, cn(3, 7, 9), POLICY)
+    assert reason_of(err) == "SELF_APPROVAL"
+    claim.request_extension(MIA, "travelling", cn(3, 7, 9), POLICY)
+    with pytest.raises(PermissionDenied) as err:
+        claim.approve_extension(boss, cn(3, 7, 10), POLICY)
+    assert reason_of(err) == "SELF_APPROVAL"
+    assert claim.stage is Stage.POTENTIAL and claim.expires_at == cn(4, 1, 9)
 
 
 def test_promotion_requests_one_at_a_time_and_only_in_potential() -> None:
