@@ -167,3 +167,13 @@ def test_the_configured_window_is_used_for_the_current_amount() -> None:
     assert recheck_at(purchases, NOW, rules, VipRules(lookback_days=20)) == datetime(
         2026, 7, 10, tzinfo=CN)
     assert recheck_at([], NOW) is None
+
+
+def test_a_purchase_at_the_window_start_is_not_scheduled_to_leave_now() -> None:
+    rules = AbcRules(window_days=30)
+    start = NOW - 30 * DAY
+    recent = datetime(2026, 6, 20, tzinfo=CN)
+    purchases = [(start, 100_000_000), (recent, 20_000_000)]
+    assert abc_class(purchases, NOW, rules) is AbcClass.B
+    # the old purchase already left: the next change is the recent one leaving
+    assert abc_changes_at(purchases, NOW, rules) == datetime(2026, 7, 20, tzinfo=CN)

@@ -51,3 +51,8 @@ def test_keyword_kinds() -> None:
     assert classify_keyword("91350100M000100Y43") is KeywordKind.CREDIT_CODE
     assert classify_keyword(" - ") is KeywordKind.EMPTY
     assert classify_keyword("!!") is KeywordKind.EMPTY
+
+
+def test_letters_without_a_unicode_name_are_not_cjk() -> None:
+    # U+18D08, a Tangut ideograph Python's unicodedata has no name for
+    assert classify_keyword("\U00018d08") is KeywordKind.MIXED
