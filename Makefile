@@ -40,7 +40,7 @@ test: install servers lint typecheck
 	$(BIN)/pytest -q
 
 # Mutation testing of the pure domain (mutation/README.md), not part of `make test`:
-# every module under services/*/domain/ (~30 min), or some of them:
+# every module under services/*/domain/ (10-30 min on 2 cores), or some of them:
 #   make mutation MODULES=services/protection/domain/policy.py
 # Unit tests only, no servers. Every selected mutant is run again (no stale verdicts).
 MODULES ?= $(wildcard services/*/domain/*.py)
