@@ -5,21 +5,28 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install protos servers up test lint typecheck unit integration bench clean mutation
+# make token ROLES=pre_sales REGION=cn-east USER=u1: an authorization header for calls by hand.
+ROLES ?= pre_sales
+USER_ID := $(if $(filter command line,$(origin USER)),$(USER),demo-user)
+
+.PHONY: install protos docs token servers up test lint typecheck unit integration bench clean mutation
 
 install: $(STAMP)
 
 # Reinstall when the dependency list or any proto changes.
 $(STAMP): pyproject.toml $(shell find protos -name '*.proto') deploy/local/gen_protos.py
-	@bash deploy/local/ensure-python.sh "$(PYTHON)" "$(VENV)"
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
-	$(BIN)/python deploy/local/gen_protos.py
-	$(BIN)/pip install --quiet --no-deps -e .
+	@bash deploy/local/install.sh "$(PYTHON)" "$(VENV)"
 	@touch $(STAMP)
 
 protos: install
 	$(BIN)/python deploy/local/gen_protos.py
+
+docs: install
+	$(BIN)/python deploy/local/api_reference.py
+
+token: install
+	@$(BIN)/python deploy/local/mint_token.py --roles "$(ROLES)" --user "$(USER_ID)" \
+		--region "$(REGION)" --dept "$(DEPT)"
 
 servers:
 	@bash deploy/local/ensure-servers.sh
@@ -31,7 +38,7 @@ lint: install
 	$(BIN)/ruff check $(wildcard services tests bench deploy)
 
 typecheck: install
-	$(BIN)/mypy services tests bench
+	$(BIN)/mypy services tests bench deploy/local/api_reference.py
 
 unit: install
 	$(BIN)/pytest tests/unit -q

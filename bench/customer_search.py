@@ -349,7 +349,7 @@ async def run(args: argparse.Namespace) -> None:
     # As `python -m services.customer` runs with these settings (no per-call access log).
     configure_logging(infra.log_format, infra.log_level)
     settings = CustomerSettings(schema_name=schema, grpc_port=0)
-    runtime, _ = await bootstrap.build(infra, settings)
+    runtime = (await bootstrap.build(infra, settings)).runtime
     port = await runtime.serve(0)
     job = ClientJob(port, issue_token(Identity("bench-rep", frozenset({"pre_sales"})), SECRET),
                     database_url, schema, words, (common, shared), args.requests,

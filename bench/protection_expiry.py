@@ -52,7 +52,7 @@ def claim_records(n: int, due: int, due_at: datetime) -> list[tuple[object, ...]
     return rows
 
 
-async def load(service: bootstrap.Protection, n: int, due: int, due_at: datetime) -> float:
+async def load(service: bootstrap.ProtectionApp, n: int, due: int, due_at: datetime) -> float:
     started = time.perf_counter()
     schema = service.runtime.schema
     records = claim_records(n, due, due_at)
@@ -77,7 +77,7 @@ async def load(service: bootstrap.Protection, n: int, due: int, due_at: datetime
     return time.perf_counter() - started
 
 
-async def list_pool(service: bootstrap.Protection, now: datetime) -> None:
+async def list_pool(service: bootstrap.ProtectionApp, now: datetime) -> None:
     """Latency of the pool listing's first and a later page over the pooled customers."""
     views = ProtectionViews(service.runtime.pool)
 

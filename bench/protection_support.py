@@ -31,7 +31,7 @@ async def broker_answers(url: str) -> bool:
 
 
 async def open_service(infra: InfraSettings, settings: ProtectionSettings, *, clock: Clock,
-                       broker: bool) -> bootstrap.Protection:
+                       broker: bool) -> bootstrap.ProtectionApp:
     name = f"bench-prot-{uuid.uuid4().hex[:8]}"
     if broker:
         return await bootstrap.build(infra, settings, clock=clock, name=name,
@@ -46,7 +46,7 @@ async def open_service(infra: InfraSettings, settings: ProtectionSettings, *, cl
     return bootstrap.wire(runtime, settings)
 
 
-async def drop(service: bootstrap.Protection, infra: InfraSettings) -> None:
+async def drop(service: bootstrap.ProtectionApp, infra: InfraSettings) -> None:
     async with service.runtime.pool.acquire() as conn:
         await conn.execute(f'DROP SCHEMA "{service.runtime.schema}" CASCADE')
     await service.runtime.close()

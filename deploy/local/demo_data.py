@@ -86,6 +86,7 @@ async def load_customers(address: str) -> list[str]:
                                        request_id=f"demo-dealer-{i}"), metadata=manager))
             if reply is not None:
                 dealer_ids.append(reply.dealer.id)
+        leads = 0
         for i, (name, gender, prov, city, product, when, mobile, cls) in enumerate(LEADS):
             reply = await attempt(name, lambda n=name, g=gender, p=prov, c=city, pr=product,
                                   w=when, m=mobile, cl=cls, i=i: stub.CreateLead(
@@ -93,15 +94,18 @@ async def load_customers(address: str) -> list[str]:
                     name=n, gender=g, province=p, city=c, product_of_interest=pr,
                     expected_purchase=w, mobile=m, lead_class=cl, remarks="来电咨询"),
                     request_id=f"demo-lead-{i}"), metadata=agent))
+            leads += reply is not None
             if reply is not None and reply.lead.dispatch_required and dealer_ids:
                 await attempt("dispatch", lambda lid=reply.lead.id, i=i: stub.DispatchLead(
                     pb.DispatchLeadRequest(lead_id=lid, dealer_id=dealer_ids[i % len(dealer_ids)],
                                            request_id=f"demo-dispatch-{i}"), metadata=agent))
-    print(f"demo: {len(ids)} customers, {len(dealer_ids)} dealers, {len(LEADS)} leads")
+    # What was really loaded (a call that failed has said why above).
+    print(f"demo: {len(ids)} of {len(CUSTOMERS)} customers, {len(dealer_ids)} of {len(DEALERS)}"
+          f" dealers, {leads} of {len(LEADS)} leads")
     return ids
 
 
-async def load_claims(address: str, customer_ids: list[str]) -> None:
+async def load_claims(address: str, customer_ids: list[str]) -> int:
     from crm.protection.v1 import protection_service_pb2 as pb
     from crm.protection.v1 import protection_service_pb2_grpc as pbg
 
@@ -120,6 +124,7 @@ async def load_claims(address: str, customer_ids: list[str]) -> None:
                     if exc.code() == grpc.StatusCode.NOT_FOUND:
                         await asyncio.sleep(0.25)
                         continue
+                    print(f"demo: claim: {exc.code().name} {exc.details()}", file=sys.stderr)
                     break
                 claimed += 1
                 if i % 2 == 0:
@@ -127,7 +132,8 @@ async def load_claims(address: str, customer_ids: list[str]) -> None:
                         pb.ApproveClaimRequest(claim_id=c, request_id=f"demo-approve-{i}"),
                         metadata=reviewer))
                 break
-    print(f"demo: {claimed} claims")
+    print(f"demo: {claimed} of {min(4, len(customer_ids))} claims")
+    return claimed
 
 
 async def main() -> int:
@@ -136,7 +142,8 @@ async def main() -> int:
     ids = await load_customers(customer)
     if os.environ.get("PROTECTION_ADDRESS") and ids:
         await load_claims(protection, ids)
-    return 0
+    # Nothing loaded at all: say so with the exit code, the runner reports it.
+    return 0 if ids else 1
 
 
 if __name__ == "__main__":

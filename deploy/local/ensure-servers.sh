@@ -5,6 +5,9 @@
 #  3. installed but stopped: start them;
 #  4. missing on Debian/Ubuntu as root: install from the distribution and start;
 #  5. otherwise: stop with a message saying how to get them.
+# Only a URL naming this machine and the server's standard port (5432, 5672)
+# is ever installed or started here: for any other host or port, nothing is
+# started and an unreachable server is reported at once, naming the variable.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -25,6 +28,8 @@ wait_for() {  # name host port seconds
   echo "$1 did not come up on $2:$3" >&2; return 1
 }
 is_local() { [[ "$1" == "127.0.0.1" || "$1" == "localhost" || "$1" == "::1" ]]; }
+# A URL we may start a server for: this machine, the server's standard port.
+ours() { is_local "$1" && [ "$2" = "$3" ]; }
 as_root() { [ "$(id -u)" = 0 ]; }
 docker_ok() { command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; }
 apt_installed=0
@@ -66,6 +71,16 @@ need_pg=0; need_mq=0
 reachable "$pg_host" "$pg_port" || need_pg=1
 reachable "$mq_host" "$mq_port" || need_mq=1
 [ $need_pg = 0 ] && [ $need_mq = 0 ] && { echo "PostgreSQL and RabbitMQ are reachable"; exit 0; }
+foreign=0
+if [ $need_pg = 1 ] && ! ours "$pg_host" "$pg_port" 5432; then
+  echo "nothing listens on $pg_host:$pg_port (CRM_DATABASE_URL); start PostgreSQL there or fix the URL" >&2
+  foreign=1
+fi
+if [ $need_mq = 1 ] && ! ours "$mq_host" "$mq_port" 5672; then
+  echo "nothing listens on $mq_host:$mq_port (CRM_RABBIT_URL); start RabbitMQ there or fix the URL" >&2
+  foreign=1
+fi
+[ $foreign = 1 ] && exit 1
 
 if docker_ok && { [ $need_pg = 1 ] && is_local "$pg_host" || [ $need_mq = 1 ] && is_local "$mq_host"; }; then
   services=()

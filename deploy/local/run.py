@@ -1,25 +1,39 @@
 """Start the whole system on one machine: every service as its own process.
 
-Output of each process is prefixed with its name. Once every service reports
-SERVING on the gRPC health protocol, demo data is loaded (once; it is safe to
-repeat). Ctrl-C (or SIGTERM) stops every process gracefully, then kills any
-that do not stop within the grace period.
+Output of each process is prefixed with its name. Before anything starts,
+each service's port must be free (a taken port is named with the process
+holding it). Once every service reports SERVING on the gRPC health protocol,
+demo data is loaded (safe to repeat) and one ready-to-paste call is printed.
+
+Ctrl-C, SIGTERM and SIGHUP (the terminal closed) stop every service
+gracefully, then kill any that do not stop within the grace period; services
+also get SIGTERM from the kernel if this runner dies without cleaning up
+(``PR_SET_PDEATHSIG``), so none is left running without its runner.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import ctypes
 import os
+import shutil
 import signal
+import socket
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from services.chassis.health_probe import wait_serving as probe_serving
-
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from services.chassis.health_probe import wait_serving as probe_serving  # noqa: E402
+
 COLORS = ["\033[36m", "\033[35m", "\033[33m", "\033[32m", "\033[34m", "\033[31m"]
 RESET = "\033[0m"
+GRACE = 15.0
+PR_SET_PDEATHSIG = 1
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 @dataclass(frozen=True)
@@ -27,6 +41,10 @@ class Proc:
     name: str
     module: str
     port: int
+
+    @property
+    def port_variable(self) -> str:
+        return f"{self.name.upper()}_GRPC_PORT"
 
 
 def available() -> list[Proc]:
@@ -40,16 +58,114 @@ def available() -> list[Proc]:
     return procs
 
 
+def _listener_inodes(port: int) -> set[str]:
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError), open(table) as rows:
+            next(rows, None)
+            for row in rows:
+                cols = row.split()
+                # local_address is HEX_IP:HEX_PORT; state 0A is LISTEN.
+                if len(cols) > 9 and cols[3] == "0A" and int(cols[1].rsplit(":", 1)[1], 16) == port:
+                    inodes.add(cols[9])
+    return inodes
+
+
+def holder_of(port: int) -> str:
+    """'pid 123 (python -m services.customer)' for the process listening on ``port``, if known."""
+    inodes = _listener_inodes(port)
+    if not inodes:
+        return ""
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        with contextlib.suppress(OSError):
+            for fd in os.listdir(f"/proc/{pid}/fd"):
+                link = os.readlink(f"/proc/{pid}/fd/{fd}")
+                if link.startswith("socket:[") and link[8:-1] in inodes:
+                    with open(f"/proc/{pid}/cmdline", "rb") as f:
+                        command = f.read().replace(b"\0", b" ").decode(errors="replace").strip()
+                    return f"pid {pid} ({command})"
+    return ""
+
+
+def taken_ports(procs: list[Proc], host: str) -> list[str]:
+    """One message per service whose port something else already holds."""
+    problems = []
+    for p in procs:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind((host, p.port))
+            except OSError:
+                holder = holder_of(p.port)
+                by = f" by {holder}" if holder else ""
+                problems.append(f"port {p.port} ({p.port_variable}) is already taken{by}: stop it,"
+                                f" or set {p.port_variable} to a free port")
+    return problems
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: SIGTERM when the runner dies, however it dies (Linux)."""
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 async def pump(name: str, color: str, stream: asyncio.StreamReader) -> None:
     tty = sys.stdout.isatty()
     prefix = f"{color}{name:>10} |{RESET} " if tty else f"{name:>10} | "
     while line := await stream.readline():
-        sys.stdout.write(prefix + line.decode(errors="replace"))
-        sys.stdout.flush()
+        with contextlib.suppress(OSError):  # our own terminal went away: keep draining
+            sys.stdout.write(prefix + line.decode(errors="replace"))
+            sys.stdout.flush()
 
 
-async def wait_serving(proc: Proc, limit: float = 60.0) -> None:
-    await probe_serving(proc.port, name=proc.name, limit=limit)
+def sample_calls(procs: list[Proc], host: str) -> list[str]:
+    """Calls that work against the demo data when pasted: ours always, grpcurl's if present."""
+    customer = next((p for p in procs if p.name == "customer"), procs[0])
+    address = f"{host}:{customer.port}"
+    calls = [f".venv/bin/python deploy/local/call.py CustomerService/ListCustomers"
+             f" '{{\"page_size\": 3}}' --user rep-zhang --roles pre_sales --address {address}"]
+    if shutil.which("grpcurl"):
+        from services.chassis.auth import Identity, issue_token
+        from services.chassis.settings import InfraSettings
+
+        infra = InfraSettings()
+        token = issue_token(Identity("rep-zhang", frozenset({"pre_sales"}), region=infra.region,
+                                     department="sales-east", display_name="rep-zhang"),
+                            infra.auth_secret, issuer=infra.auth_issuer)
+        calls.append(f"grpcurl -plaintext -H 'authorization: Bearer {token}'"
+                     f" -d '{{\"page_size\": 3}}' {address}"
+                     " crm.customer.v1.CustomerService/ListCustomers")
+    return calls
+
+
+async def all_serving(procs: list[Proc]) -> None:
+    async with asyncio.TaskGroup() as group:
+        for p in procs:
+            group.create_task(probe_serving(p.port, name=p.name, limit=90.0))
+
+
+async def load_demo(env: dict[str, str]) -> bool:
+    demo = ROOT / "deploy" / "local" / "demo_data.py"
+    if not demo.exists():
+        return True
+    loader = await asyncio.create_subprocess_exec(sys.executable, str(demo), cwd=ROOT, env=env)
+    return await loader.wait() == 0
+
+
+async def stop_all(children: dict[str, asyncio.subprocess.Process]) -> None:
+    for child in children.values():
+        if child.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                child.send_signal(signal.SIGTERM)
+    try:
+        await asyncio.wait_for(asyncio.gather(*(c.wait() for c in children.values())), GRACE)
+    except TimeoutError:
+        for child in children.values():
+            if child.returncode is None:
+                with contextlib.suppress(ProcessLookupError):
+                    child.kill()
+        await asyncio.gather(*(c.wait() for c in children.values()))
 
 
 async def main() -> int:
@@ -57,61 +173,68 @@ async def main() -> int:
     if not procs:
         print("no services found", file=sys.stderr)
         return 1
+    host = os.environ.get("CRM_GRPC_HOST", "127.0.0.1")
+    if problems := taken_ports(procs, host):
+        for problem in problems:
+            print(f"cannot start: {problem}", file=sys.stderr)
+        return 1
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     # Children import `services` and the generated `crm` from the repository.
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     env.setdefault("CRM_LOG_FORMAT", "console")
     for p in procs:
-        env[f"{p.name.upper()}_GRPC_PORT"] = str(p.port)
+        env[p.port_variable] = str(p.port)
         env[f"{p.name.upper()}_ADDRESS"] = f"127.0.0.1:{p.port}"
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in STOP_SIGNALS:
+        loop.add_signal_handler(sig, stop.set)
     children: dict[str, asyncio.subprocess.Process] = {}
     pumps = []
     for i, p in enumerate(procs):
         child = await asyncio.create_subprocess_exec(
             sys.executable, "-m", p.module, cwd=ROOT, env=env,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-            start_new_session=True)
+            start_new_session=True, preexec_fn=_die_with_parent)
         children[p.name] = child
         assert child.stdout is not None
         pumps.append(asyncio.create_task(pump(p.name, COLORS[i % len(COLORS)], child.stdout)))
 
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    exits = [asyncio.create_task(c.wait()) for c in children.values()]
+    exits = {asyncio.create_task(c.wait()): name for name, c in children.items()}
+    stopping = asyncio.create_task(stop.wait())
     code = 0
     try:
-        ready = asyncio.gather(*(wait_serving(p) for p in procs))
-        done, _ = await asyncio.wait([ready, *exits, asyncio.create_task(stop.wait())],
+        ready = asyncio.create_task(all_serving(procs))
+        done, _ = await asyncio.wait([ready, *exits, stopping],
                                      return_when=asyncio.FIRST_COMPLETED)
         if ready in done and ready.exception() is None:
-            where = ", ".join(f"{p.name}@127.0.0.1:{p.port}" for p in procs)
+            where = ", ".join(f"{p.name}@{host}:{p.port}" for p in procs)
             print(f"all services SERVING: {where}")
-            demo = ROOT / "deploy" / "local" / "demo_data.py"
-            if demo.exists():
-                loader = await asyncio.create_subprocess_exec(sys.executable, str(demo), cwd=ROOT,
-                                                              env=env)
-                await loader.wait()
-            print("system is up; press Ctrl-C to stop")
-            await asyncio.wait([*exits, asyncio.create_task(stop.wait())],
-                               return_when=asyncio.FIRST_COMPLETED)
+            if not await load_demo(env):
+                print("demo data: nothing could be loaded (see the lines above)", file=sys.stderr)
+            print("system is up; press Ctrl-C to stop. Try:")
+            for line in sample_calls(procs, host):
+                print(f"  {line}")
+            done, _ = await asyncio.wait([*exits, stopping], return_when=asyncio.FIRST_COMPLETED)
         elif ready in done:
-            print(f"start-up failed: {ready.exception()}", file=sys.stderr)
+            failure = ready.exception()
+            if isinstance(failure, BaseExceptionGroup):
+                failure = failure.exceptions[0]
+            print(f"start-up failed: {failure}", file=sys.stderr)
             code = 1
+        ready.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await ready
         if not stop.is_set():
             code = code or 1
-            print("a service exited; stopping the others", file=sys.stderr)
+            for task in done:
+                if task in exits:
+                    name = exits[task]
+                    print(f"{name} exited with code {children[name].returncode};"
+                          " stopping the others", file=sys.stderr)
     finally:
-        for child in children.values():
-            if child.returncode is None:
-                child.send_signal(signal.SIGTERM)
-        try:
-            await asyncio.wait_for(asyncio.gather(*(c.wait() for c in children.values())), 15)
-        except TimeoutError:
-            for child in children.values():
-                if child.returncode is None:
-                    child.kill()
+        await stop_all(children)
         await asyncio.gather(*pumps, return_exceptions=True)
     print("stopped")
     return code

@@ -15,6 +15,7 @@ from services.chassis.errors import (
     NotFound,
     PermissionDenied,
     Unauthenticated,
+    Unavailable,
 )
 
 _CODES: list[tuple[type[DomainError], int]] = [
@@ -25,6 +26,7 @@ _CODES: list[tuple[type[DomainError], int]] = [
     (Conflict, code_pb2.ABORTED),
     (PermissionDenied, code_pb2.PERMISSION_DENIED),
     (Unauthenticated, code_pb2.UNAUTHENTICATED),
+    (Unavailable, code_pb2.UNAVAILABLE),
 ]
 
 

@@ -134,3 +134,10 @@ class PermissionDenied(DomainError):
 
 class Unauthenticated(DomainError):
     default_reason = "UNAUTHENTICATED"
+
+
+class Unavailable(DomainError):
+    """A dependency (the database, the broker) cannot be reached right now: retry later
+    (gRPC UNAVAILABLE, which clients' retry policies treat as retryable)."""
+
+    default_reason = "UNAVAILABLE"

@@ -10,7 +10,8 @@ from typing import Any
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1._async import HealthServicer
-from grpc_reflection.v1alpha import reflection
+from grpc_reflection.v1alpha import reflection, reflection_pb2, reflection_pb2_grpc
+from grpc_reflection.v1alpha._async import ReflectionServicer
 
 from services.chassis.logging import get_logger
 
@@ -56,9 +57,8 @@ class GrpcServer:
             binding.add_to_server(binding.servicer, self._server)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self._server)
         names = [b.full_name for b in self._bindings]
-        reflection.enable_server_reflection(
-            [*names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
-             reflection.SERVICE_NAME], self._server)
+        _serve_reflection([*names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name],
+                          self._server)
         self.port = self._server.add_insecure_port(self._address)
         if self.port == 0:
             raise RuntimeError(f"cannot bind gRPC server to {self._address}")
@@ -79,3 +79,40 @@ class GrpcServer:
             await asyncio.sleep(drain_delay)
         await self._server.stop(grace)
         log.info("grpc_stopped")
+
+
+# grpc.reflection.v1 is v1alpha under a new package name, message for message and
+# field for field; grpcio-reflection ships only v1alpha, and current grpcurl
+# asks v1 first (describing a method fails with "Symbol not found" without it).
+REFLECTION_V1 = "grpc.reflection.v1.ServerReflection"
+
+
+class _Reflection(ReflectionServicer):  # type: ignore[misc]
+    """The stock servicer, plus methods: protobuf's pool finds the file of a message,
+    enum or service by name but not of ``pkg.Service.Method``, which is what
+    ``grpcurl describe pkg.Service.Method`` asks for."""
+
+    def _file_containing_symbol(self, request: Any, fully_qualified_name: str) -> Any:
+        try:
+            self._pool.FindFileContainingSymbol(fully_qualified_name)
+        except KeyError:
+            owner, _, member = fully_qualified_name.rpartition(".")
+            try:
+                service = self._pool.FindServiceByName(owner)
+            except KeyError:
+                service = None
+            if service is not None and member in service.methods_by_name:
+                fully_qualified_name = owner
+        return super()._file_containing_symbol(request, fully_qualified_name)
+
+
+def _serve_reflection(service_names: list[str], server: grpc.aio.Server) -> None:
+    """Reflection v1 and v1alpha, answered by one servicer."""
+    servicer = _Reflection([*service_names, reflection.SERVICE_NAME, REFLECTION_V1])
+    reflection_pb2_grpc.add_ServerReflectionServicer_to_server(servicer, server)
+    handler = grpc.stream_stream_rpc_method_handler(
+        servicer.ServerReflectionInfo,
+        request_deserializer=reflection_pb2.ServerReflectionRequest.FromString,
+        response_serializer=reflection_pb2.ServerReflectionResponse.SerializeToString)
+    server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(
+        REFLECTION_V1, {"ServerReflectionInfo": handler}),))

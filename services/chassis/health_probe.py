@@ -33,3 +33,24 @@ async def wait_serving(port: int, *, name: str = "service", limit: float = 60.0,
             if loop.time() > deadline:
                 raise TimeoutError(f"{name} did not become SERVING on port {port}")
             await asyncio.sleep(0.2)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m services.chassis.health_probe PORT``: exit 0 when SERVING (container
+    health checks; no grpc_health_probe binary needed)."""
+    import sys
+
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1 or not args[0].isdigit():
+        print("usage: python -m services.chassis.health_probe PORT", file=sys.stderr)
+        return 2
+    try:
+        asyncio.run(wait_serving(int(args[0]), limit=3.0))
+    except (TimeoutError, RuntimeError) as error:
+        print(error, file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -26,12 +26,17 @@ from services.chassis.errors import (
     FieldViolation,
     InvalidArgument,
     Unauthenticated,
+    Unavailable,
 )
 from services.chassis.ids import new_id
 from services.chassis.logging import get_logger
 from services.chassis.request_guard import RequestGuard
 
 log = get_logger("rpc")
+# The database went away, refused, or has no connection to spare: the caller may
+# retry later (UNAVAILABLE), it is not the service's bug (INTERNAL).
+_UNREACHABLE = (asyncpg.PostgresConnectionError, asyncpg.CannotConnectNowError,
+                asyncpg.TooManyConnectionsError, ConnectionError)
 Context = grpc.aio.ServicerContext[Any, Any]
 
 CORRELATION_HEADER = "x-correlation-id"
@@ -133,6 +138,10 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
         cid = cid or correlation_id_var.get() or ""
         if isinstance(exc, asyncpg.SerializationError | asyncpg.DeadlockDetectedError):
             exc = Conflict("concurrent change; retry", reason="CONCURRENT_MODIFICATION")
+        elif isinstance(exc, _UNREACHABLE):
+            log.warning("rpc_dependency_unreachable", error=f"{type(exc).__name__}: {exc}"[:300])
+            exc = Unavailable("the database cannot be reached right now; retry",
+                              reason="DATABASE_UNAVAILABLE")
         if isinstance(exc, DomainError):
             status = status_for(exc, self._domain)
             # A client sending bytes that are not the request type is worth a warning.

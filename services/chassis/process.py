@@ -1,27 +1,62 @@
-"""Process entry: uvloop, signal handling, run a service until SIGTERM/SIGINT."""
+"""Process entry: uvloop, signal handling, run a service until it is told to stop.
+
+SIGTERM, SIGINT and SIGHUP (the terminal that started it closed) all stop the
+service gracefully. A bad setting ends the process with one line per setting
+naming the environment variable (exit code 2), not a traceback.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import signal
+import sys
 from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from pydantic import ValidationError
+from pydantic_settings import SettingsError
+
+from services.chassis.settings_errors import explain, explain_unparsed
 
 try:
     import uvloop
 except ImportError:  # pragma: no cover - uvloop is absent on Windows
     uvloop = None  # type: ignore[assignment]
 
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+EXIT_BAD_SETTINGS = 2
+
+
+def _service_name(main: Callable[..., object]) -> str:
+    """``python -m services.customer`` -> "customer"."""
+    module = main.__module__
+    if module == "__main__":
+        entry = Path(sys.argv[0])
+        return entry.parent.name if entry.name == "__main__.py" else entry.stem
+    parts = module.split(".")
+    return parts[1] if len(parts) > 2 and parts[0] == "services" else module
+
 
 def run(main: Callable[[asyncio.Event], Awaitable[None]]) -> None:
-    """Run ``main(stop)`` on uvloop; ``stop`` is set on SIGTERM or SIGINT."""
+    """Run ``main(stop)`` on uvloop; ``stop`` is set by any of ``STOP_SIGNALS``."""
+    service = _service_name(main)
 
     async def runner() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
+        for sig in STOP_SIGNALS:
             loop.add_signal_handler(sig, stop.set)
         await main(stop)
 
     factory = uvloop.new_event_loop if uvloop is not None else None
-    with asyncio.Runner(loop_factory=factory) as r:
-        r.run(runner())
+    try:
+        with asyncio.Runner(loop_factory=factory) as r:
+            r.run(runner())
+    except ValidationError as error:
+        for line in explain(error, service=service):
+            print(line, file=sys.stderr)
+        raise SystemExit(EXIT_BAD_SETTINGS) from None
+    except SettingsError as error:
+        for line in explain_unparsed(error, service=service):
+            print(line, file=sys.stderr)
+        raise SystemExit(EXIT_BAD_SETTINGS) from None

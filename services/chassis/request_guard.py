@@ -8,6 +8,8 @@ and maps included) and reports, one violation per field path:
   option (``crm/common/v1/field_limits.proto``; 4,000 characters by default);
 - repeated fields with more items than ``max_items`` (1,000 by default);
 - enum numbers the enum does not define (proto3 enums are open);
+- fields marked ``(google.api.field_behavior) = REQUIRED`` left empty, and
+  fields marked ``(crm.common.v1.uuid)`` holding anything but a canonical id;
 - ``Timestamp`` values outside a plausible window (``RequestLimits``: by
   default 1900-01-01 to 2200-01-01 UTC, within protobuf's own range),
   ``Duration`` values longer than ``max_duration`` (200 years) either way, and
@@ -29,11 +31,13 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from google.api import field_behavior_pb2
 from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
 
 from crm.common.v1 import field_limits_pb2
 from services.chassis.errors import FieldViolation, InvalidArgument
+from services.chassis.ids import is_uuid
 
 DEFAULT_MAX_LENGTH = 4_000
 DEFAULT_MAX_ITEMS = 1_000
@@ -84,9 +88,17 @@ class _Field:
     max_length: int
     max_items: int
     enum_numbers: frozenset[int]
+    is_id: bool = False
 
 
-_PLANS: dict[str, dict[str, _Field]] = {}
+@dataclass(frozen=True)
+class _Plan:
+    fields: dict[str, _Field]
+    # google.api.field_behavior REQUIRED: absent (empty, unset) is a violation.
+    required: tuple[str, ...]
+
+
+_PLANS: dict[str, _Plan] = {}
 
 
 def _option(field: FieldDescriptor, extension: Any, default: int) -> int:
@@ -96,21 +108,28 @@ def _option(field: FieldDescriptor, extension: Any, default: int) -> int:
     return default
 
 
-def _plan(descriptor: Any) -> dict[str, _Field]:
+def _required(field: FieldDescriptor) -> bool:
+    behaviors = field.GetOptions().Extensions[field_behavior_pb2.field_behavior]
+    return field_behavior_pb2.REQUIRED in behaviors
+
+
+def _plan(descriptor: Any) -> _Plan:
     plan = _PLANS.get(descriptor.full_name)
     if plan is None:
-        plan = {}
+        fields = {}
         for field in descriptor.fields:
             is_map = (field.message_type is not None
                       and field.message_type.GetOptions().map_entry)
-            plan[field.name] = _Field(
+            fields[field.name] = _Field(
                 name=field.name, kind=field.type,
                 repeated=field.is_repeated, is_map=is_map,
                 max_length=_option(field, field_limits_pb2.max_length, DEFAULT_MAX_LENGTH),
                 max_items=_option(field, field_limits_pb2.max_items, DEFAULT_MAX_ITEMS),
                 enum_numbers=frozenset(v.number for v in field.enum_type.values)
-                if field.enum_type is not None else frozenset())
-        _PLANS[descriptor.full_name] = plan
+                if field.enum_type is not None else frozenset(),
+                is_id=bool(_option(field, field_limits_pb2.uuid, 0)))
+        required = tuple(f.name for f in descriptor.fields if _required(f))
+        plan = _PLANS[descriptor.full_name] = _Plan(fields, required)
     return plan
 
 
@@ -165,8 +184,15 @@ def check_request(message: Message) -> None:
 
 def _fields(guard: RequestGuard, message: Message, prefix: str) -> Iterator[FieldViolation]:
     plan = _plan(message.DESCRIPTOR)
-    for descriptor, value in message.ListFields():
-        field = plan[descriptor.name]
+    given = message.ListFields()
+    if plan.required:
+        present = {descriptor.name for descriptor, _ in given}
+        for name in plan.required:
+            if name not in present:
+                yield FieldViolation(f"{prefix}.{name}" if prefix else name, "is required",
+                                     "REQUIRED")
+    for descriptor, value in given:
+        field = plan.fields[descriptor.name]
         path = f"{prefix}.{field.name}" if prefix else field.name
         if field.is_map:
             yield from _map_violations(guard, field, descriptor, value, path)
@@ -186,7 +212,7 @@ def _map_violations(guard: RequestGuard, field: _Field, descriptor: FieldDescrip
     if len(value) > field.max_items:
         yield FieldViolation(path, f"at most {field.max_items} entries", "TOO_MANY_ITEMS")
         return
-    entry = _plan(descriptor.message_type)
+    entry = _plan(descriptor.message_type).fields
     for key in value:
         if isinstance(key, str):
             yield from _value_violations(guard, entry["key"], key, f"{path}.key")
@@ -202,6 +228,9 @@ def _value_violations(guard: RequestGuard, field: _Field, value: Any,
         elif not _CONTROLS.isdisjoint(value):
             yield FieldViolation(path, "must not contain control characters",
                                  "CONTROL_CHARACTER")
+        elif field.is_id and not is_uuid(value):
+            yield FieldViolation(path, "must be an id: a UUID such as "
+                                 "0190a3c2-7b1e-7c4d-9f00-1a2b3c4d5e6f", "INVALID_ID")
     elif field.kind == _ENUM:
         if value not in field.enum_numbers:
             yield FieldViolation(path, f"unknown enum value {value}", "UNKNOWN_ENUM_VALUE")

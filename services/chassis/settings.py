@@ -17,6 +17,8 @@ from services.chassis.access import Scope
 from services.chassis.paging import PageSizes
 from services.chassis.request_guard import RequestLimits
 
+DEVELOPMENT_SECRET = "dev-only-insecure-secret-change-me"
+
 
 class InfraSettings(BaseSettings):
     """Where the shared servers are, and how to talk to them (prefix ``CRM_``)."""
@@ -37,9 +39,12 @@ class InfraSettings(BaseSettings):
     region: str = "cn-east"
     log_format: Literal["json", "console"] = "console"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    # "production" (the container image's default) refuses to start with the
+    # development secret below; "development" (a laptop, `make up`) accepts it.
+    env: Literal["development", "production"] = "development"
     # Shared HMAC secret for identity tokens. The default only suits a laptop.
     # HS256 wants a key of at least 256 bits (RFC 7518 3.2).
-    auth_secret: str = Field(default="dev-only-insecure-secret-change-me", min_length=32)
+    auth_secret: str = Field(default=DEVELOPMENT_SECRET, min_length=32)
     auth_issuer: str = "crm-gateway"
     outbox_batch: int = Field(default=256, ge=1, le=5000)
     outbox_sweep_interval: timedelta = timedelta(seconds=2)
@@ -77,6 +82,10 @@ class InfraSettings(BaseSettings):
         except ValueError as error:
             raise ValueError(f"CRM_EARLIEST_TIME, CRM_LATEST_TIME, CRM_MAX_DURATION: {error}",
                              ) from None
+        if self.env == "production" and self.auth_secret == DEVELOPMENT_SECRET:
+            raise ValueError("CRM_AUTH_SECRET is the published development secret: anyone could"
+                             " mint tokens. Set a secret of 32+ random characters (CRM_ENV="
+                             "development allows the default on a developer's machine)")
         for scope in self.data_scopes.values():
             try:
                 Scope.parse(scope)

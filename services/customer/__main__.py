@@ -15,11 +15,11 @@ async def main(stop: asyncio.Event) -> None:
     infra = InfraSettings()
     settings = CustomerSettings()
     configure_logging(infra.log_format, infra.log_level, service="customer")
-    runtime = await bootstrap.start(infra, settings)
+    app = await bootstrap.start(infra, settings)
     try:
         await stop.wait()
     finally:
-        await runtime.close()
+        await app.runtime.close()
 
 
 if __name__ == "__main__":

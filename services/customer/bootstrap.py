@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from crm.customer.v1 import customer_service_pb2, customer_service_pb2_grpc
@@ -10,12 +11,23 @@ from services.chassis.grpc_server import ServiceBinding
 from services.chassis.service_runtime import ServiceRuntime
 from services.chassis.settings import InfraSettings
 from services.customer.config import CustomerSettings
-from services.customer.entrypoints import event_consumer, scheduler
+from services.customer.entrypoints import event_consumer
 from services.customer.entrypoints.grpc_servicer import CustomerServicer
+from services.customer.service_layer import scheduler
 from services.customer.service_layer.deps import CustomerDeps
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 SERVICE_NAME = customer_service_pb2.DESCRIPTOR.services_by_name["CustomerService"].full_name
+
+
+@dataclass
+class CustomerApp:
+    """Everything ``build`` wired: the runtime to serve and close, the handlers' deps,
+    the servicer."""
+
+    runtime: ServiceRuntime
+    deps: CustomerDeps
+    servicer: CustomerServicer
 
 
 async def build(
@@ -23,7 +35,8 @@ async def build(
     settings: CustomerSettings,
     *,
     clock: Clock | None = None,
-) -> tuple[ServiceRuntime, CustomerDeps]:
+    run_scheduler: bool = True,
+) -> CustomerApp:
     """Open the runtime and wire servicer, consumers and timers; not serving yet."""
     runtime = ServiceRuntime(
         infra, name=settings.service_name, schema=settings.schema_name, migrations=MIGRATIONS,
@@ -38,17 +51,20 @@ async def build(
         server_settings={"plan_cache_mode": "force_generic_plan"})
     deps = CustomerDeps(runtime=runtime, settings=settings, rules=settings.rules(),
                         search_pool=search_pool)
+    servicer = CustomerServicer(deps)
     runtime.add_service(ServiceBinding(
-        customer_service_pb2_grpc.add_CustomerServiceServicer_to_server,
-        CustomerServicer(deps), SERVICE_NAME))
+        customer_service_pb2_grpc.add_CustomerServiceServicer_to_server, servicer,
+        SERVICE_NAME))
     await runtime.add_consumer(event_consumer.subscriptions(deps))
-    scheduler.start(runtime, deps)
-    return runtime, deps
+    if run_scheduler:
+        scheduler.start(runtime, deps)
+    return CustomerApp(runtime, deps, servicer)
 
 
 async def start(infra: InfraSettings, settings: CustomerSettings, *,
-                clock: Clock | None = None, port: int | None = None) -> ServiceRuntime:
-    """Build and serve; returns the runtime (its ``server.port`` is the bound port)."""
-    runtime, _ = await build(infra, settings, clock=clock)
-    await runtime.serve(settings.grpc_port if port is None else port)
-    return runtime
+                clock: Clock | None = None, port: int | None = None,
+                run_scheduler: bool = True) -> CustomerApp:
+    """Build and serve; ``runtime.server.port`` is the bound port."""
+    app = await build(infra, settings, clock=clock, run_scheduler=run_scheduler)
+    await app.runtime.serve(settings.grpc_port if port is None else port)
+    return app

@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
+from services.chassis.paging import PageSizes
+from services.chassis.settings import ServiceSettings
 from services.customer.domain.rules import (
     YUAN,
     AbcRules,
@@ -17,13 +19,21 @@ from services.customer.domain.rules import (
 )
 
 
-class CustomerSettings(BaseSettings):
+class CustomerSettings(ServiceSettings):
+    """The shared names (``ServiceSettings``: grpc_port, service_name, schema_name,
+    list_default_page_size, list_max_page_size, timer_interval) with the customer
+    service's defaults, then its rules."""
+
     model_config = SettingsConfigDict(env_prefix="CUSTOMER_", extra="ignore", frozen=True)
 
     grpc_port: int = Field(default=50051, ge=0, le=65535)
     # Also the consumer (queue) name and the events' producer; tests make it unique.
     service_name: str = "customer"
     schema_name: str = "customer"
+    list_max_page_size: int = Field(default=200, ge=1)
+    # How often each replica's timers look for work: contracts whose due date
+    # passed, customers whose classification may have aged.
+    timer_interval: timedelta = timedelta(seconds=30)
     # DOMAIN 1.6: phone formats.
     mobile_length: int = Field(default=11, ge=1)
     landline_subscriber_min_digits: int = Field(default=7, ge=1)
@@ -44,15 +54,14 @@ class CustomerSettings(BaseSettings):
     # DOMAIN 1.7 names no expiry for VIP earned by purchases: unset keeps it once
     # earned; a number of days makes it lapse when its purchases are that old.
     vip_lookback_days: int | None = Field(default=None, ge=1)
-    # Contracts: number format "<prefix>-<year>-<seq>", and how often due dates are checked.
+    # Contracts: number format "<prefix>-<year>-<seq>".
     contract_number_prefix: str = "HT"
-    contract_check_interval: timedelta = timedelta(seconds=30)
-    # How often customers whose classification may have aged (purchases leaving
-    # the ABC window) are looked for.
-    classification_check_interval: timedelta = timedelta(seconds=30)
-    # Collision search.
+    # Collision search: a smaller first page than other lists.
     search_default_page_size: int = Field(default=20, ge=1, le=200)
-    list_max_page_size: int = Field(default=200, ge=1)
+    search_max_page_size: int = Field(default=200, ge=1)
+
+    def search_page_sizes(self) -> PageSizes:
+        return PageSizes(self.search_default_page_size, self.search_max_page_size)
 
     def rules(self) -> CustomerRules:
         defaults = CustomerRules()

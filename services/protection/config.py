@@ -17,8 +17,9 @@ from datetime import date, timedelta
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
+from services.chassis.settings import ServiceSettings
 from services.protection.domain.policy import Policy, PolicyBook, PolicyOverride
 from services.protection.domain.working_days import WorkingCalendar
 
@@ -45,10 +46,14 @@ class PolicyPatch(BaseModel):
         return PolicyOverride(self.model_dump(exclude_unset=True))
 
 
-class ProtectionSettings(BaseSettings):
+class ProtectionSettings(ServiceSettings):
+    """``ServiceSettings`` (grpc_port, service_name, schema_name, list page sizes,
+    timer_interval) with protection's defaults, plus the protection rules."""
+
     model_config = SettingsConfigDict(env_prefix="PROTECTION_", extra="ignore", frozen=True)
 
     grpc_port: int = Field(default=50052, ge=0, le=65535)
+    service_name: str = "protection"
     schema_name: str = "protection"
     # DOMAIN 2.3 / 2.4 / 2.2 / 2.6 and the policy's documented defaults.
     potential_duration: timedelta = _DEFAULT.potential_duration
@@ -69,8 +74,7 @@ class ProtectionSettings(BaseSettings):
     # Working-day calendar additions (the package only knows announced years).
     extra_holidays: tuple[date, ...] = ()
     extra_workdays: tuple[date, ...] = ()
-    # Timer scheduler: how often each replica looks, and how many timers per transaction.
-    timer_interval: timedelta = timedelta(seconds=1)
+    # Timer scheduler: how many timers per transaction (``timer_interval``: how often).
     timer_batch: int = Field(default=2000, ge=1, le=20000)
     # Group commit of claims and of claim changes (``chassis.batching``), each: up
     # to ``batch_max`` requests per transaction, ``batch_concurrency`` such
@@ -81,8 +85,6 @@ class ProtectionSettings(BaseSettings):
     batch_concurrency: int = Field(default=1, ge=1)
     batch_stall: timedelta = timedelta(milliseconds=50)
     batch_limit: int = Field(default=4, ge=1)
-    list_default_page_size: int = Field(default=50, ge=1)
-    list_max_page_size: int = Field(default=500, ge=1)
 
     def default_policy(self) -> Policy:
         values: dict[str, Any] = {

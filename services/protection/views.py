@@ -3,44 +3,24 @@ pool) even before the scheduler settles it: the domain's effective stage decides
 
 from __future__ import annotations
 
-import base64
-import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 import asyncpg
 
-from services.chassis.errors import FieldViolation, InvalidArgument
+from services.chassis.paging import INT, TEXT, TIME, Page, decode_token, encode_token, page_of
 from services.protection.adapters.claim_rows import SELECT_CLAIM, claim_from_row
 from services.protection.adapters.event_codec import HistoryLine
 from services.protection.adapters.repository import ACTIVE, ClaimRepository, CustomerEntry
+from services.protection.domain.errors import CustomerNotFound
 from services.protection.domain.model import Claim, Stage
 
 
-def encode_token(values: list[Any]) -> str:
-    raw = json.dumps(values, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_token(token: str, size: int) -> list[Any]:
-    try:
-        values = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-    except ValueError:
-        values = None
-    if not isinstance(values, list) or len(values) != size:
-        raise InvalidArgument([FieldViolation("page_token", "not a token from this list",
-                                              "BAD_PAGE_TOKEN")])
-    return values
-
-
-T = TypeVar("T")
-
-
 @dataclass(frozen=True)
-class Page(Generic[T]):
-    items: list[T]
-    next_token: str
+class Ownership:
+    holder: Claim | None  # the claim holding the customer now
+    in_pool: bool
 
 
 @dataclass(frozen=True)
@@ -72,6 +52,16 @@ class ProtectionViews:
             repo = ClaimRepository(conn)
             return await repo.customer(customer_id), await repo.latest_for_customer(customer_id)
 
+    async def ownership(self, customer_id: str, now: datetime) -> Ownership:
+        """Who holds the customer at ``now``: a held claim, or in the pool (held before,
+        by nobody now), or neither (never claimed); unknown to protection is NOT_FOUND."""
+        entry, claim = await self.latest_claim(customer_id)
+        if entry is None and claim is None:
+            raise CustomerNotFound(customer_id)
+        if claim is not None and claim.is_held(now):
+            return Ownership(claim, in_pool=False)
+        return Ownership(None, in_pool=claim is not None)
+
     async def claims(self, *, now: datetime, owner_id: str = "", department: str = "",
                      stage: str = "", size: int, token: str) -> Page[Claim]:
         """Claims of one owner or one department, held ones unless a stage is asked for."""
@@ -86,37 +76,33 @@ class ProtectionViews:
         args.append(stage)
         where.append(f"({_EFFECTIVE_STAGE}) = ${len(args)}" if stage
                      else f"({_EFFECTIVE_STAGE}) <> 'ENDED' AND ${len(args)} = ''")
-        if token:
-            at, last_id = decode_token(token, 2)
-            args += [datetime.fromisoformat(at), last_id]
+        after = decode_token("claims", token, TIME, TEXT)
+        if after is not None:
+            args += after
             where.append(f"(claimed_at, id) > (${len(args) - 1}, ${len(args)})")
         args.append(size + 1)
         sql = (f"{SELECT_CLAIM} WHERE {' AND '.join(where)} "
                f"ORDER BY claimed_at, id LIMIT ${len(args)}")
         async with self.pool.acquire() as conn:
             rows = await conn.fetch(sql, *args)
-        claims = [claim_from_row(r) for r in rows[:size]]
-        more = len(rows) > size
-        return Page(claims, encode_token([claims[-1].claimed_at.isoformat(), claims[-1].id])
-                    if more else "")
+        return page_of("claims", [claim_from_row(r) for r in rows], size,
+                       lambda c: (c.claimed_at, c.id))
 
     async def review_queue(self, *, region: str | None, size: int, token: str) -> Page[Claim]:
         """Pending claims, oldest submission first (``region`` None: every region)."""
         args: list[Any] = [region]
         where = ["stage = 'PENDING_REVIEW'", "($1::text IS NULL OR region = $1)"]
-        if token:
-            at, last_id = decode_token(token, 2)
-            args += [datetime.fromisoformat(at), last_id]
+        after = decode_token("review", token, TIME, TEXT)
+        if after is not None:
+            args += after
             where.append("(submitted_at, id) > ($2, $3)")
         args.append(size + 1)
         sql = (f"{SELECT_CLAIM} WHERE {' AND '.join(where)} "
                f"ORDER BY submitted_at, id LIMIT ${len(args)}")
         async with self.pool.acquire() as conn:
             rows = await conn.fetch(sql, *args)
-        claims = [claim_from_row(r) for r in rows[:size]]
-        more = len(rows) > size
-        return Page(claims, encode_token([claims[-1].submitted_at.isoformat(), claims[-1].id])
-                    if more else "")
+        return page_of("review", [claim_from_row(r) for r in rows], size,
+                       lambda c: (c.submitted_at, c.id))
 
     async def pool_customers(self, *, now: datetime, region: str, industry: str,
                              min_in_pool: timedelta | None, max_in_pool: timedelta | None,
@@ -136,10 +122,10 @@ class ProtectionViews:
             where.append(f"p.industry = {arg(industry)}")
         if max_in_pool:
             where.append(f"p.pool_from >= {arg(now - max_in_pool)}")
-        if token:
-            since, last_id = decode_token(token, 2)
-            where.append(f"(p.pool_from, p.customer_id) > ({arg(datetime.fromisoformat(since))}, "
-                         f"{arg(last_id)})")
+        after = decode_token("pool", token, TIME, TEXT)
+        if after is not None:
+            since, last_id = after
+            where.append(f"(p.pool_from, p.customer_id) > ({arg(since)}, {arg(last_id)})")
         sql = ("SELECT p.customer_id, c.name, p.region, p.industry, c.level, p.last_owner_id, "
                "p.pool_from FROM pool_entries p JOIN customers c USING (customer_id) "
                f"WHERE {' AND '.join(where)} "
@@ -147,16 +133,14 @@ class ProtectionViews:
         async with self.pool.acquire() as conn:
             rows = await conn.fetch(sql, *args)
         entries = [PoolEntry(r["customer_id"], r["name"], r["region"], r["industry"], r["level"],
-                             r["pool_from"], r["last_owner_id"]) for r in rows[:size]]
-        more = len(rows) > size
-        return Page(entries, encode_token([entries[-1].in_pool_since.isoformat(),
-                                           entries[-1].customer_id]) if more else "")
+                             r["pool_from"], r["last_owner_id"]) for r in rows]
+        return page_of("pool", entries, size, lambda e: (e.in_pool_since, e.customer_id))
 
     async def history(self, customer_id: str, *, now: datetime, size: int,
                       token: str) -> Page[HistoryLine]:
         """The customer's ownership lines, oldest first; a lapse nobody has settled yet
         is shown as it will be recorded."""
-        after = int(decode_token(token, 1)[0]) if token else 0
+        [after] = decode_token("history", token, INT) or [0]
         async with self.pool.acquire() as conn:
             rows = await conn.fetch(
                 "SELECT seq, customer_id, claim_id, at, action, from_owner_id, to_owner_id, "
@@ -167,7 +151,7 @@ class ProtectionViews:
         lines = [HistoryLine(**{k: v for k, v in dict(r).items() if k != "seq"})
                  for r in rows[:size]]
         if len(rows) > size:
-            return Page(lines, encode_token([rows[size - 1]["seq"]]))
+            return Page(lines, encode_token("history", [rows[size - 1]["seq"]]))
         if latest is not None:
             lines.extend(_unsettled_lapse(latest, now))
         return Page(lines, "")

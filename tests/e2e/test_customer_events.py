@@ -27,7 +27,7 @@ async def test_created_customer_is_published(
     collector = await event_collector(event_type(events_pb2.CustomerCreated))
     settings = CustomerSettings(schema_name=new_schema("e2e"), grpc_port=0,
                                 service_name=f"customer-e2e-{uuid.uuid4().hex[:8]}")
-    runtime = await bootstrap.start(infra_settings, settings)
+    runtime = (await bootstrap.start(infra_settings, settings)).runtime
     try:
         assert runtime.server is not None
         token = mint_token(TEST_AUTH_SECRET, "u-e2e", issuer=TEST_AUTH_ISSUER,

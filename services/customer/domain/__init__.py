@@ -1,1 +1,3 @@
-"""Pure customer domain: rules, validation, normalisation. No I/O, no generated code."""
+"""Pure customer domain: the Customer, Contract and Lead aggregates, their events and
+permissions, and the rules, validation and normalisation they use. No I/O, no
+generated code."""

@@ -1,45 +1,28 @@
 """CustomerService RPCs for contracts, payments, deliveries, cancellation and VIP nomination.
 
-Translate protobuf to the service layer and back; rules live in
-``service_layer/contracts.py``, ``service_layer/classification.py`` and
-``domain/contracts.py``.
+Translate protobuf to the service layer (``service_layer/contracts.py``,
+``service_layer/customers.py``) and ``views.py`` and back; nothing else.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import grpc
-from google.protobuf.message import Message
 
 from crm.customer.v1 import contract_pb2 as cpb
 from crm.customer.v1 import customer_service_pb2 as rpc
-from services.chassis.idempotency import run_once
-from services.chassis.uow import UnitOfWork
-from services.customer.adapters.contract_repository import (
-    ContractRecord,
-    DeliveryRecord,
-    PaymentRecord,
-)
+from services.chassis.protobuf import optional_date, read_money, set_timestamp, to_date, to_money
+from services.customer import views
+from services.customer.domain.contract_aggregate import Contract, Delivery, Payment
 from services.customer.domain.contracts import ContractStatus, Draft, LineInput, PaymentMethod
+from services.customer.domain.permissions import can_see_details
+from services.customer.entrypoints.calls import once
 from services.customer.entrypoints.customer_rpcs import customer_message
-from services.customer.entrypoints.translate import (
-    decode_page_token,
-    encode_page_token,
-    from_money,
-    optional_date,
-    require_page_size,
-    set_timestamp,
-    to_date,
-    to_money,
-)
 from services.customer.service_layer import contracts, customers
-from services.customer.service_layer.access import can_see_details
 from services.customer.service_layer.deps import CustomerDeps
+from services.customer.service_layer.unit_of_work import CustomerUnitOfWork
 
-SERVICE = "/crm.customer.v1.CustomerService/"
-R = TypeVar("R", bound=Message)
 STATUS_TO_PB = {
     ContractStatus.RESERVED: cpb.CONTRACT_STATUS_RESERVED,
     ContractStatus.DRAFT: cpb.CONTRACT_STATUS_DRAFT,
@@ -63,7 +46,7 @@ def _method(value: str) -> cpb.PaymentMethod.ValueType:
     return METHOD_TO_PB.get(PaymentMethod(value), cpb.PAYMENT_METHOD_UNSPECIFIED)
 
 
-def payment_message(p: PaymentRecord) -> cpb.Payment:
+def payment_message(p: Payment) -> cpb.Payment:
     msg = cpb.Payment(id=p.id, contract_id=p.contract_id, method=_method(p.method),
                       paid_on=to_date(p.paid_on), amount=to_money(p.amount_fen),
                       handler=p.handler, account=p.account)
@@ -71,14 +54,14 @@ def payment_message(p: PaymentRecord) -> cpb.Payment:
     return msg
 
 
-def delivery_message(d: DeliveryRecord) -> cpb.Delivery:
+def delivery_message(d: Delivery) -> cpb.Delivery:
     msg = cpb.Delivery(id=d.id, contract_id=d.contract_id, delivered_on=to_date(d.delivered_on),
                        description=d.description, complete=d.complete)
     set_timestamp(msg.recorded_at, d.recorded_at)
     return msg
 
 
-def contract_message(c: ContractRecord) -> cpb.Contract:
+def contract_message(c: Contract) -> cpb.Contract:
     msg = cpb.Contract(
         id=c.id, number=c.number, customer_id=c.customer_id, contract_type=c.contract_type,
         status=STATUS_TO_PB[c.status], signing_date=to_date(c.signing_date),
@@ -107,21 +90,14 @@ def draft_of(i: rpc.ContractDraftInput) -> Draft:
         contract_type=i.contract_type, signing_date=optional_date(i, "signing_date"),
         payment_method=METHOD_FROM_PB.get(i.payment_method), buyer=i.buyer,
         lines=tuple(LineInput(ln.product, ln.quantity,
-                              from_money(ln.unit_price, field=f"draft.lines[{n}].unit_price"),
+                              read_money(ln.unit_price, field=f"draft.lines[{n}].unit_price"),
                               ln.premium) for n, ln in enumerate(i.lines)),
         extras_and_promises=tuple(i.extras_and_promises), main_terms=i.main_terms,
         start_date=optional_date(i, "start_date"), end_date=optional_date(i, "end_date"),
         signatory=i.signatory,
-        deposit_fen=from_money(i.deposit, field="draft.deposit") if i.HasField("deposit") else 0,
+        deposit_fen=read_money(i.deposit, field="draft.deposit") if i.HasField("deposit") else 0,
         payment_due_date=optional_date(i, "payment_due_date"),
         delivery_due_date=optional_date(i, "delivery_due_date"))
-
-
-async def _once(deps: CustomerDeps, method: str, request_id: str, response_type: type[R],
-                work: Callable[[UnitOfWork], Awaitable[R]]) -> R:
-    """Run ``work`` in one unit of work, once per ``request_id`` (a retry gets its answer)."""
-    return await run_once(deps.uow, caller=deps.caller().user_id,
-                          request_id=request_id, response_type=response_type, work=work)
 
 
 class ContractRpcs:
@@ -132,14 +108,13 @@ class ContractRpcs:
                                     ) -> rpc.ReserveContractNumberResponse:
         deps, caller = self.deps, self.deps.caller()
 
-        async def work(uow: UnitOfWork) -> rpc.ReserveContractNumberResponse:
+        async def work(uow: CustomerUnitOfWork) -> rpc.ReserveContractNumberResponse:
             contract = await contracts.reserve_number(
                 uow, caller, request.customer_id, prefix=deps.settings.contract_number_prefix,
-                utc_offset_hours=deps.rules.vip.utc_offset_hours)
+                rules=deps.rules)
             return rpc.ReserveContractNumberResponse(contract=contract_message(contract))
 
-        return await _once(deps, "ReserveContractNumber", request.request_id,
-                           rpc.ReserveContractNumberResponse, work)
+        return await once(deps, request.request_id, rpc.ReserveContractNumberResponse, work)
 
     async def UpdateContractDraft(self, request: rpc.UpdateContractDraftRequest,
                                   context: grpc.aio.ServicerContext[Any, Any],
@@ -147,60 +122,52 @@ class ContractRpcs:
         deps, caller = self.deps, self.deps.caller()
         draft = draft_of(request.draft)
 
-        async def work(uow: UnitOfWork) -> rpc.UpdateContractDraftResponse:
+        async def work(uow: CustomerUnitOfWork) -> rpc.UpdateContractDraftResponse:
             contract = await contracts.update_draft(
                 uow, caller, request.contract_id, draft,
                 expected_version=request.expected_version, rules=deps.rules)
             return rpc.UpdateContractDraftResponse(contract=contract_message(contract))
 
-        return await _once(deps, "UpdateContractDraft", request.request_id,
-                           rpc.UpdateContractDraftResponse, work)
+        return await once(deps, request.request_id, rpc.UpdateContractDraftResponse, work)
 
     async def ConfirmContract(self, request: rpc.ConfirmContractRequest,
                               context: grpc.aio.ServicerContext[Any, Any],
                               ) -> rpc.ConfirmContractResponse:
         deps, caller = self.deps, self.deps.caller()
 
-        async def work(uow: UnitOfWork) -> rpc.ConfirmContractResponse:
+        async def work(uow: CustomerUnitOfWork) -> rpc.ConfirmContractResponse:
             contract = await contracts.confirm(uow, caller, request.contract_id,
                                                rules=deps.rules)
             return rpc.ConfirmContractResponse(contract=contract_message(contract))
 
-        return await _once(deps, "ConfirmContract", request.request_id,
-                           rpc.ConfirmContractResponse, work)
+        return await once(deps, request.request_id, rpc.ConfirmContractResponse, work)
 
     async def GetContract(self, request: rpc.GetContractRequest,
                           context: grpc.aio.ServicerContext[Any, Any],
                           ) -> rpc.GetContractResponse:
-        caller = self.deps.caller()
-        async with self.deps.uow() as uow:
-            contract = await contracts.get_contract(uow, caller, request.contract_id)
+        contract = await views.get_contract(self.deps.pool, self.deps.caller(),
+                                            request.contract_id)
         return rpc.GetContractResponse(contract=contract_message(contract))
 
     async def ListContracts(self, request: rpc.ListContractsRequest,
                             context: grpc.aio.ServicerContext[Any, Any],
                             ) -> rpc.ListContractsResponse:
-        caller = self.deps.caller()
-        limit = require_page_size(request.page_size, default=50,
-                                  maximum=self.deps.settings.list_max_page_size)
-        after = decode_page_token("contracts", request.page_token, arity=1)
-        async with self.deps.uow() as uow:
-            page = await contracts.list_contracts(
-                uow, caller, customer_id=request.customer_id,
-                status=STATUS_FROM_PB.get(request.status),
-                after_id=str(after[0]) if after else None, page_size=limit)
-        token = encode_page_token("contracts", [page.next_after]) if page.next_after else ""
+        deps = self.deps
+        page = await views.list_contracts(
+            deps.pool, deps.caller(), customer_id=request.customer_id,
+            status=STATUS_FROM_PB.get(request.status), page_token=request.page_token,
+            size=deps.page_sizes.size(request.page_size), now=deps.clock.now())
         return rpc.ListContractsResponse(contracts=[contract_message(c) for c in page.items],
-                                         next_page_token=token)
+                                         next_page_token=page.next_token)
 
     async def RecordPayment(self, request: rpc.RecordPaymentRequest,
                             context: grpc.aio.ServicerContext[Any, Any],
                             ) -> rpc.RecordPaymentResponse:
         deps, caller = self.deps, self.deps.caller()
         paid_on = optional_date(request, "paid_on")
-        amount = from_money(request.amount, field="amount")
+        amount = read_money(request.amount, field="amount")
 
-        async def work(uow: UnitOfWork) -> rpc.RecordPaymentResponse:
+        async def work(uow: CustomerUnitOfWork) -> rpc.RecordPaymentResponse:
             contract, payment = await contracts.record_payment(
                 uow, caller, request.contract_id, method=METHOD_FROM_PB.get(request.method),
                 paid_on=paid_on, amount_fen=amount, handler=request.handler,
@@ -208,8 +175,7 @@ class ContractRpcs:
             return rpc.RecordPaymentResponse(contract=contract_message(contract),
                                              payment=payment_message(payment))
 
-        return await _once(deps, "RecordPayment", request.request_id,
-                           rpc.RecordPaymentResponse, work)
+        return await once(deps, request.request_id, rpc.RecordPaymentResponse, work)
 
     async def RecordDelivery(self, request: rpc.RecordDeliveryRequest,
                              context: grpc.aio.ServicerContext[Any, Any],
@@ -217,41 +183,38 @@ class ContractRpcs:
         deps, caller = self.deps, self.deps.caller()
         delivered_on = optional_date(request, "delivered_on")
 
-        async def work(uow: UnitOfWork) -> rpc.RecordDeliveryResponse:
+        async def work(uow: CustomerUnitOfWork) -> rpc.RecordDeliveryResponse:
             contract, delivery = await contracts.record_delivery(
                 uow, caller, request.contract_id, delivered_on=delivered_on,
                 description=request.description, complete=request.complete, rules=deps.rules)
             return rpc.RecordDeliveryResponse(contract=contract_message(contract),
                                               delivery=delivery_message(delivery))
 
-        return await _once(deps, "RecordDelivery", request.request_id,
-                           rpc.RecordDeliveryResponse, work)
+        return await once(deps, request.request_id, rpc.RecordDeliveryResponse, work)
 
     async def CancelContract(self, request: rpc.CancelContractRequest,
                              context: grpc.aio.ServicerContext[Any, Any],
                              ) -> rpc.CancelContractResponse:
         deps, caller = self.deps, self.deps.caller()
 
-        async def work(uow: UnitOfWork) -> rpc.CancelContractResponse:
+        async def work(uow: CustomerUnitOfWork) -> rpc.CancelContractResponse:
             contract = await contracts.cancel(uow, caller, request.contract_id,
                                               reason=request.reason, rules=deps.rules)
             return rpc.CancelContractResponse(contract=contract_message(contract))
 
-        return await _once(deps, "CancelContract", request.request_id,
-                           rpc.CancelContractResponse, work)
+        return await once(deps, request.request_id, rpc.CancelContractResponse, work)
 
     async def NominateVip(self, request: rpc.NominateVipRequest,
                           context: grpc.aio.ServicerContext[Any, Any],
                           ) -> rpc.NominateVipResponse:
         deps, caller = self.deps, self.deps.caller()
 
-        async def work(uow: UnitOfWork) -> rpc.NominateVipResponse:
-            await contracts.nominate_vip(uow, caller, request.customer_id, request.vip,
-                                         reason=request.reason, rules=deps.rules)
-            found = await customers.load(uow.conn, request.customer_id)
+        async def work(uow: CustomerUnitOfWork) -> rpc.NominateVipResponse:
+            found = await customers.nominate_vip(uow, caller, request.customer_id,
+                                                 request.vip, reason=request.reason,
+                                                 rules=deps.rules)
             visible = can_see_details(caller, found, deps.clock.now(), deps.rules.visibility)
             return rpc.NominateVipResponse(customer=customer_message(found, deps,
                                                                      visible=visible))
 
-        return await _once(deps, "NominateVip", request.request_id,
-                           rpc.NominateVipResponse, work)
+        return await once(deps, request.request_id, rpc.NominateVipResponse, work)

@@ -5,42 +5,25 @@ Translate protobuf to the service layer and back; no rules here.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from datetime import datetime
-from typing import Any, TypeVar
+from datetime import date
+from typing import Any
 
 import grpc
-from google.protobuf.message import Message
 
 from crm.customer.v1 import customer_pb2 as pb
 from crm.customer.v1 import customer_service_pb2 as rpc
 from services.chassis.errors import FieldViolation, InvalidArgument
-from services.chassis.idempotency import run_once
-from services.chassis.ids import is_uuid
-from services.chassis.uow import UnitOfWork
-from services.customer.adapters.customer_repository import (
-    ContactRecord,
-    CustomerFilter,
-    CustomerRecord,
-    FollowUpRecord,
-)
+from services.chassis.paging import ID, INT, TEXT, decode_token, encode_token
+from services.chassis.protobuf import optional_timestamp, set_timestamp, to_money
+from services.customer import views
+from services.customer.domain.customer_aggregate import Contact, Customer, FollowUp
 from services.customer.domain.customers import ContactDraft, CustomerDraft, DraftWarning
 from services.customer.domain.masking import present_email, present_phone
-from services.customer.entrypoints.translate import (
-    decode_page_token,
-    encode_page_token,
-    optional_timestamp,
-    parse_iso,
-    require_page_size,
-    set_timestamp,
-    to_money,
-)
-from services.customer.service_layer import contacts, customers, search
-from services.customer.service_layer.access import can_see_details, effective_ownership
+from services.customer.domain.permissions import can_see_details
+from services.customer.entrypoints.calls import once
+from services.customer.service_layer import customers
 from services.customer.service_layer.deps import CustomerDeps
-
-R = TypeVar("R", bound=Message)
-SERVICE = "/crm.customer.v1.CustomerService/"
+from services.customer.service_layer.unit_of_work import CustomerUnitOfWork
 
 STAGE_TO_PB = {
     "in_pool": pb.OWNERSHIP_STAGE_IN_POOL, "pending_review": pb.OWNERSHIP_STAGE_PENDING_REVIEW,
@@ -57,7 +40,7 @@ CHANNEL_TO_PB = {
 CHANNEL_FROM_PB = {v: k for k, v in CHANNEL_TO_PB.items()}
 
 
-def customer_message(c: CustomerRecord, deps: CustomerDeps, *, visible: bool) -> pb.Customer:
+def customer_message(c: Customer, deps: CustomerDeps, *, visible: bool) -> pb.Customer:
     phones = deps.rules.phones
     msg = pb.Customer(
         id=c.id, code=c.code, name=c.name, normalized_name=c.normalized_name,
@@ -76,7 +59,7 @@ def customer_message(c: CustomerRecord, deps: CustomerDeps, *, visible: bool) ->
     set_timestamp(msg.updated_at, c.updated_at)
     set_timestamp(msg.last_contact_at, c.last_contact_at)
     set_timestamp(msg.last_deal_at, c.last_deal_at)
-    own = effective_ownership(c, deps.clock.now())
+    own = c.ownership(deps.clock.now())
     msg.ownership.CopyFrom(pb.Ownership(owner_id=own.owner_id, claim_id=own.claim_id,
                                         owner_department=own.owner_department,
                                         stage=STAGE_TO_PB[own.stage]))
@@ -84,7 +67,7 @@ def customer_message(c: CustomerRecord, deps: CustomerDeps, *, visible: bool) ->
     return msg
 
 
-def _present(c: CustomerRecord, deps: CustomerDeps) -> pb.Customer:
+def _present(c: Customer, deps: CustomerDeps) -> pb.Customer:
     caller = deps.caller()
     visible = can_see_details(caller, c, deps.clock.now(), deps.rules.visibility)
     return customer_message(c, deps, visible=visible)
@@ -101,7 +84,7 @@ def _warnings(warnings: tuple[DraftWarning, ...]) -> list[str]:
     return [w.message for w in warnings]
 
 
-def contact_message(c: ContactRecord, deps: CustomerDeps, *, visible: bool) -> pb.Contact:
+def contact_message(c: Contact, deps: CustomerDeps, *, visible: bool) -> pb.Contact:
     phones = deps.rules.phones
     msg = pb.Contact(
         id=c.id, customer_id=c.customer_id, name=c.name, title=c.title or "",
@@ -114,7 +97,7 @@ def contact_message(c: ContactRecord, deps: CustomerDeps, *, visible: bool) -> p
     return msg
 
 
-def follow_up_message(f: FollowUpRecord) -> pb.FollowUp:
+def follow_up_message(f: FollowUp) -> pb.FollowUp:
     msg = pb.FollowUp(id=f.id, customer_id=f.customer_id, contact_id=f.contact_id or "",
                       channel=CHANNEL_TO_PB.get(f.channel, pb.FOLLOW_UP_CHANNEL_UNSPECIFIED),
                       notes=f.notes, outcome=f.outcome or "", author_id=f.author_id)
@@ -123,49 +106,38 @@ def follow_up_message(f: FollowUpRecord) -> pb.FollowUp:
     return msg
 
 
-def _page(kind: str, token: str, size: int, deps: CustomerDeps,
-          default: int = 50) -> tuple[str | None, int]:
-    limit = require_page_size(size, default=default, maximum=deps.settings.list_max_page_size)
-    after = decode_page_token(kind, token, arity=1)
-    if after and not is_uuid(str(after[0])):
-        raise _bad_token()
-    return (str(after[0]) if after else None), limit
-
-
-def _bad_token() -> InvalidArgument:
-    return InvalidArgument([FieldViolation("page_token", "invalid page token",
-                                           "INVALID_PAGE_TOKEN")])
-
-
-def _next(kind: str, rows: list[Any], limit: int) -> str:
-    return encode_page_token(kind, [rows[limit - 1].id]) if len(rows) > limit else ""
+def parse_birthday_text(raw: str) -> date | None:
+    text = raw.strip()
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InvalidArgument([FieldViolation("contact.birthday", "birthday must be YYYY-MM-DD",
+                                              "INVALID_BIRTHDAY")]) from None
 
 
 class CustomerRpcs:
     deps: CustomerDeps
-
-    async def _once(self, method: str, request_id: str, response_type: type[R],
-                    work: Callable[[UnitOfWork], Awaitable[R]]) -> R:
-        return await run_once(self.deps.uow, caller=self.deps.caller().user_id,
-                              request_id=request_id, response_type=response_type, work=work)
 
     async def CreateCustomer(self, request: rpc.CreateCustomerRequest,
                              context: grpc.aio.ServicerContext[Any, Any],
                              ) -> rpc.CreateCustomerResponse:
         deps, caller = self.deps, self.deps.caller()
 
-        async def work(uow: UnitOfWork) -> rpc.CreateCustomerResponse:
-            saved = await customers.create_customer(uow, deps, caller, _draft(request.customer))
+        async def work(uow: CustomerUnitOfWork) -> rpc.CreateCustomerResponse:
+            saved = await customers.create_customer(uow, caller, _draft(request.customer),
+                                                    deps.rules)
             return rpc.CreateCustomerResponse(customer=_present(saved.customer, deps),
                                               warnings=_warnings(saved.warnings))
 
-        return await self._once("CreateCustomer", request.request_id,
-                                rpc.CreateCustomerResponse, work)
+        return await once(self.deps, request.request_id, rpc.CreateCustomerResponse, work)
 
     async def GetCustomer(self, request: rpc.GetCustomerRequest,
                           context: grpc.aio.ServicerContext[Any, Any],
                           ) -> rpc.GetCustomerResponse:
-        found = await customers.get_customer(self.deps, self.deps.caller(), request.customer_id)
+        found = await views.get_customer(self.deps.pool, self.deps.caller(),
+                                         request.customer_id)
         return rpc.GetCustomerResponse(customer=_present(found, self.deps))
 
     async def UpdateCustomer(self, request: rpc.UpdateCustomerRequest,
@@ -174,72 +146,71 @@ class CustomerRpcs:
         deps, caller = self.deps, self.deps.caller()
         values = {f.name: v for f, v in request.customer.ListFields() if isinstance(v, str)}
 
-        async def work(uow: UnitOfWork) -> rpc.UpdateCustomerResponse:
+        async def work(uow: CustomerUnitOfWork) -> rpc.UpdateCustomerResponse:
             saved = await customers.update_customer(
-                uow, deps, caller, request.customer_id, values,
-                list(request.update_mask.paths), request.expected_version)
+                uow, caller, request.customer_id, values, list(request.update_mask.paths),
+                request.expected_version, deps.rules)
             return rpc.UpdateCustomerResponse(customer=_present(saved.customer, deps),
                                               warnings=_warnings(saved.warnings))
 
-        return await self._once("UpdateCustomer", request.request_id,
-                                rpc.UpdateCustomerResponse, work)
+        return await once(self.deps, request.request_id, rpc.UpdateCustomerResponse, work)
 
     async def ArchiveCustomer(self, request: rpc.ArchiveCustomerRequest,
                               context: grpc.aio.ServicerContext[Any, Any],
                               ) -> rpc.ArchiveCustomerResponse:
         deps, caller = self.deps, self.deps.caller()
 
-        async def work(uow: UnitOfWork) -> rpc.ArchiveCustomerResponse:
-            archived = await customers.archive_customer(uow, deps, caller, request.customer_id,
+        async def work(uow: CustomerUnitOfWork) -> rpc.ArchiveCustomerResponse:
+            archived = await customers.archive_customer(uow, caller, request.customer_id,
                                                         request.reason)
             return rpc.ArchiveCustomerResponse(customer=_present(archived, deps))
 
-        return await self._once("ArchiveCustomer", request.request_id,
-                                rpc.ArchiveCustomerResponse, work)
+        return await once(self.deps, request.request_id, rpc.ArchiveCustomerResponse, work)
 
     async def ListCustomers(self, request: rpc.ListCustomersRequest,
                             context: grpc.aio.ServicerContext[Any, Any],
                             ) -> rpc.ListCustomersResponse:
-        after, limit = _page("customers", request.page_token, request.page_size, self.deps)
-        flt = CustomerFilter(
+        deps = self.deps
+        flt = views.CustomerFilter(
             region=request.region, industry=request.industry, level=request.level,
             stage=STAGE_FROM_PB.get(request.stage, ""), owner_id=request.owner_id,
             created_after=optional_timestamp(request, "created_after"),
             created_before=optional_timestamp(request, "created_before"),
             include_archived=request.include_archived)
-        rows = await customers.list_customers(self.deps, self.deps.caller(), flt,
-                                              after_id=after, limit=limit + 1)
-        return rpc.ListCustomersResponse(
-            customers=[_present(c, self.deps) for c in rows[:limit]],
-            next_page_token=_next("customers", rows, limit))
+        page = await views.list_customers(deps.pool, deps.caller(), flt, now=deps.clock.now(),
+                                          page_token=request.page_token,
+                                          size=deps.page_sizes.size(request.page_size))
+        return rpc.ListCustomersResponse(customers=[_present(c, deps) for c in page.items],
+                                         next_page_token=page.next_token)
 
     async def ListCustomerAudit(self, request: rpc.ListCustomerAuditRequest,
                                 context: grpc.aio.ServicerContext[Any, Any],
                                 ) -> rpc.ListCustomerAuditResponse:
-        after, limit = _page("audit", request.page_token, request.page_size, self.deps)
-        rows = await customers.list_audit(self.deps, self.deps.caller(), request.customer_id,
-                                          after_id=after, limit=limit + 1)
+        deps = self.deps
+        page = await views.list_audit(deps.pool, deps.caller(), request.customer_id,
+                                      page_token=request.page_token,
+                                      size=deps.page_sizes.size(request.page_size))
         entries = []
-        for r in rows[:limit]:
+        for r in page.items:
             entry = pb.AuditEntry(id=r.id, customer_id=r.customer_id, actor_id=r.actor_id,
                                   action=r.action, changes=[
                                       pb.FieldChange(field=c["field"], old_value=c["old"],
                                                      new_value=c["new"]) for c in r.changes])
             set_timestamp(entry.at, r.at)
             entries.append(entry)
-        return rpc.ListCustomerAuditResponse(entries=entries,
-                                             next_page_token=_next("audit", rows, limit))
+        return rpc.ListCustomerAuditResponse(entries=entries, next_page_token=page.next_token)
 
     async def SearchCollisions(self, request: rpc.SearchCollisionsRequest,
                                context: grpc.aio.ServicerContext[Any, Any],
                                ) -> rpc.SearchCollisionsResponse:
         deps = self.deps
-        limit = require_page_size(request.page_size, default=deps.settings.search_default_page_size,
-                                  maximum=200)
-        after = decode_page_token("search:" + request.keyword, request.page_token, arity=5)
-        hits = await search.search_collisions(deps, deps.caller(), request.keyword,
-                                              include_leads=request.include_leads,
-                                              limit=limit + 1, after=after)
+        limit = deps.settings.search_page_sizes().size(request.page_size)
+        kind = "search:" + request.keyword
+        after = decode_token(kind, request.page_token, INT, INT, TEXT, INT, ID)
+        hits = await views.search_collisions(
+            deps.search_pool or deps.pool, deps.caller(), request.keyword,
+            planner=deps.planner, now=deps.clock.now(), phones=deps.rules.phones,
+            include_leads=request.include_leads, limit=limit + 1, after=after)
         response = rpc.SearchCollisionsResponse()
         add = response.matches.add
         # Fields are set in place: nested messages built apart and passed in
@@ -262,8 +233,7 @@ class CustomerRpcs:
                 ownership.claim_id = row.claim_id or ""
                 set_timestamp(ownership.expires_at, row.expires_at)
         if len(hits) > limit:
-            response.next_page_token = encode_page_token("search:" + request.keyword,
-                                                         hits[limit - 1].row.keyset())
+            response.next_page_token = encode_token(kind, hits[limit - 1].row.keyset())
         return response
 
     async def AddContact(self, request: rpc.AddContactRequest,
@@ -272,82 +242,67 @@ class CustomerRpcs:
         deps, caller = self.deps, self.deps.caller()
         i = request.contact
         draft = ContactDraft(name=i.name, title=i.title, mobile=i.mobile, phone=i.phone,
-                             email=i.email, birthday=contacts.parse_birthday_text(i.birthday),
+                             email=i.email, birthday=parse_birthday_text(i.birthday),
                              notes=i.notes)
 
-        async def work(uow: UnitOfWork) -> rpc.AddContactResponse:
-            added = await contacts.add_contact(uow, deps, caller, request.customer_id, draft)
+        async def work(uow: CustomerUnitOfWork) -> rpc.AddContactResponse:
+            added = await customers.add_contact(uow, caller, request.customer_id, draft,
+                                                deps.rules)
             return rpc.AddContactResponse(contact=contact_message(added, deps, visible=True))
 
-        return await self._once("AddContact", request.request_id, rpc.AddContactResponse, work)
+        return await once(deps, request.request_id, rpc.AddContactResponse, work)
 
     async def ListContacts(self, request: rpc.ListContactsRequest,
                            context: grpc.aio.ServicerContext[Any, Any],
                            ) -> rpc.ListContactsResponse:
         deps, caller = self.deps, self.deps.caller()
-        after, limit = _page("contacts", request.page_token, request.page_size, deps)
-        customer, rows = await contacts.list_contacts(deps, caller, request.customer_id,
-                                                      after_id=after, limit=limit + 1)
+        customer, page = await views.list_contacts(
+            deps.pool, caller, request.customer_id, page_token=request.page_token,
+            size=deps.page_sizes.size(request.page_size))
         visible = can_see_details(caller, customer, deps.clock.now(), deps.rules.visibility)
         return rpc.ListContactsResponse(
-            contacts=[contact_message(c, deps, visible=visible) for c in rows[:limit]],
-            next_page_token=_next("contacts", rows, limit))
+            contacts=[contact_message(c, deps, visible=visible) for c in page.items],
+            next_page_token=page.next_token)
 
     async def LogFollowUp(self, request: rpc.LogFollowUpRequest,
                           context: grpc.aio.ServicerContext[Any, Any],
                           ) -> rpc.LogFollowUpResponse:
         deps, caller = self.deps, self.deps.caller()
-        data = contacts.FollowUpInput(
+        data = customers.FollowUpInput(
             customer_id=request.customer_id, contact_id=request.contact_id,
             channel=CHANNEL_FROM_PB.get(request.channel, ""), notes=request.notes,
             outcome=request.outcome, occurred_at=optional_timestamp(request, "occurred_at"),
             next_contact_at=optional_timestamp(request, "next_contact_at"))
 
-        async def work(uow: UnitOfWork) -> rpc.LogFollowUpResponse:
-            logged = await contacts.log_follow_up(uow, deps, caller, data)
+        async def work(uow: CustomerUnitOfWork) -> rpc.LogFollowUpResponse:
+            logged = await customers.log_follow_up(uow, caller, data, deps.rules)
             return rpc.LogFollowUpResponse(follow_up=follow_up_message(logged))
 
-        return await self._once("LogFollowUp", request.request_id, rpc.LogFollowUpResponse,
-                                work)
+        return await once(deps, request.request_id, rpc.LogFollowUpResponse, work)
 
     async def ListFollowUps(self, request: rpc.ListFollowUpsRequest,
                             context: grpc.aio.ServicerContext[Any, Any],
                             ) -> rpc.ListFollowUpsResponse:
-        after, limit = _page("follow_ups", request.page_token, request.page_size, self.deps)
-        rows = await contacts.list_follow_ups(self.deps, self.deps.caller(),
-                                              request.customer_id, after_id=after,
-                                              limit=limit + 1)
-        return rpc.ListFollowUpsResponse(
-            follow_ups=[follow_up_message(f) for f in rows[:limit]],
-            next_page_token=_next("follow_ups", rows, limit))
+        deps = self.deps
+        page = await views.list_follow_ups(deps.pool, deps.caller(), request.customer_id,
+                                           page_token=request.page_token,
+                                           size=deps.page_sizes.size(request.page_size))
+        return rpc.ListFollowUpsResponse(follow_ups=[follow_up_message(f) for f in page.items],
+                                         next_page_token=page.next_token)
 
     async def ListDueContacts(self, request: rpc.ListDueContactsRequest,
                               context: grpc.aio.ServicerContext[Any, Any],
                               ) -> rpc.ListDueContactsResponse:
         deps = self.deps
-        limit = require_page_size(request.page_size, default=50,
-                                  maximum=deps.settings.list_max_page_size)
-        token = decode_page_token("due", request.page_token, arity=2)
-        after: tuple[datetime, str] | None = None
-        if token:
-            try:
-                after = (parse_iso(str(token[0])), str(token[1]))
-            except ValueError:
-                raise _bad_token() from None
-            if not is_uuid(after[1]):
-                raise _bad_token()
-        rows = await contacts.list_due(deps, deps.caller(), request.owner_id,
-                                       optional_timestamp(request, "due_before"),
-                                       after=after, limit=limit + 1)
+        page = await views.list_due(deps.pool, deps.caller(), request.owner_id,
+                                    optional_timestamp(request, "due_before"),
+                                    now=deps.clock.now(), page_token=request.page_token,
+                                    size=deps.page_sizes.size(request.page_size))
         due = []
-        for r in rows[:limit]:
+        for r in page.items:
             item = pb.DueContact(customer_id=r.customer_id, customer_name=r.customer_name,
                                  last_follow_up_id=r.last_follow_up_id or "",
                                  last_notes=r.last_notes or "")
             set_timestamp(item.next_contact_at, r.next_contact_at)
             due.append(item)
-        next_token = ""
-        if len(rows) > limit:
-            last = rows[limit - 1]
-            next_token = encode_page_token("due", [last.next_contact_at, last.customer_id])
-        return rpc.ListDueContactsResponse(due=due, next_page_token=next_token)
+        return rpc.ListDueContactsResponse(due=due, next_page_token=page.next_token)

@@ -1,5 +1,7 @@
 """Protection events keep the owner read model on ``customers`` current.
 
+Translates each event to a ``ClaimState`` and hands it to the service layer.
+
 Every protection event carries the claim's state after the change with its
 version; stale ones (older version of the current claim, or an older claim)
 change nothing. Ended claims put the customer back in the pool.
@@ -7,7 +9,6 @@ change nothing. Ended claims put the customer back in the pool.
 
 from __future__ import annotations
 
-from datetime import UTC
 from typing import Any
 
 from crm.common.v1.event_envelope_pb2 import EventEnvelope
@@ -15,8 +16,9 @@ from crm.protection.events.v1 import events_pb2 as pe
 from crm.protection.v1 import protection_pb2
 from services.chassis.ids import is_uuid
 from services.chassis.inbox import Subscription
+from services.chassis.protobuf import optional_timestamp
 from services.chassis.uow import UnitOfWork
-from services.customer.adapters.customer_repository import apply_claim_state
+from services.customer.service_layer.customers import ClaimState, apply_claim_state
 from services.customer.service_layer.deps import CustomerDeps
 
 STAGES = {
@@ -36,25 +38,30 @@ EVENTS: tuple[Any, ...] = (
 )
 
 
-async def on_claim_event(uow: UnitOfWork, envelope: EventEnvelope, event: Any) -> None:
+def claim_state(envelope: EventEnvelope, event: Any) -> ClaimState | None:
+    """The claim's state after ``event``; None for an event about no customer."""
     claim: pe.ClaimState = event.claim
     if not is_uuid(claim.customer_id) or not claim.claim_id:
-        return
+        return None
     formal = isinstance(event, pe.CustomerBecameFormal)
     stage = "formal" if formal else STAGES.get(claim.stage, "")
     if isinstance(event, ENDING) or not stage:
         stage = "in_pool"
     pooled = stage == "in_pool"
-    await apply_claim_state(
-        uow.conn, customer_id=claim.customer_id, claim_id=claim.claim_id,
+    return ClaimState(
+        customer_id=claim.customer_id, claim_id=claim.claim_id,
         claim_version=claim.version or envelope.aggregate_version,
         owner_id=None if pooled else claim.owner_id or None,
         owner_department=None if pooled else claim.owner_department or None,
         stage=stage,
-        expires_at=claim.expires_at.ToDatetime(tzinfo=UTC)
-        if claim.HasField("expires_at") and not pooled and not formal else None,
+        expires_at=None if pooled or formal else optional_timestamp(claim, "expires_at"),
         formal=formal)
 
 
 def subscriptions(deps: CustomerDeps) -> list[Subscription]:
+    async def on_claim_event(uow: UnitOfWork, envelope: EventEnvelope, event: Any) -> None:
+        state = claim_state(envelope, event)
+        if state is not None:
+            await apply_claim_state(deps.repositories(uow), state)
+
     return [Subscription(message, on_claim_event) for message in EVENTS]

@@ -14,20 +14,15 @@ import grpc
 from crm.customer.v1 import customer_pb2 as pb
 from crm.customer.v1 import customer_service_pb2 as rpc
 from services.chassis.errors import FieldViolation, InvalidArgument
-from services.chassis.idempotency import run_once
-from services.chassis.uow import UnitOfWork
-from services.customer.adapters.lead_repository import DealerRecord, LeadRecord
+from services.chassis.protobuf import set_timestamp
+from services.customer import views
+from services.customer.domain.lead_aggregate import Dealer, Lead
 from services.customer.domain.leads import LeadDraft
-from services.customer.entrypoints.translate import (
-    decode_page_token,
-    encode_page_token,
-    require_page_size,
-    set_timestamp,
-)
+from services.customer.entrypoints.calls import once
 from services.customer.service_layer import leads
 from services.customer.service_layer.deps import CustomerDeps
+from services.customer.service_layer.unit_of_work import CustomerUnitOfWork
 
-SERVICE = "/crm.customer.v1.CustomerService/"
 GENDER_FROM_PB = {pb.GENDER_MALE: "male", pb.GENDER_FEMALE: "female"}
 GENDER_TO_PB = {v: k for k, v in GENDER_FROM_PB.items()}
 STATUS_TO_PB = {"new": pb.LEAD_STATUS_NEW, "dispatched": pb.LEAD_STATUS_DISPATCHED}
@@ -38,7 +33,7 @@ _TEXT_FIELDS = ("name", "province", "city", "product_of_interest", "expected_pur
                 "landline", "address", "postcode", "email", "remarks", "lead_class")
 
 
-def lead_message(lead: LeadRecord) -> pb.Lead:
+def lead_message(lead: Lead) -> pb.Lead:
     msg = pb.Lead(
         id=lead.id, name=lead.name, gender=GENDER_TO_PB.get(lead.gender, pb.GENDER_UNSPECIFIED),
         province=lead.province, city=lead.city, product_of_interest=lead.product_of_interest,
@@ -54,7 +49,7 @@ def lead_message(lead: LeadRecord) -> pb.Lead:
     return msg
 
 
-def dealer_message(dealer: DealerRecord) -> pb.Dealer:
+def dealer_message(dealer: Dealer) -> pb.Dealer:
     msg = pb.Dealer(id=dealer.id, name=dealer.name, region=dealer.region,
                     contact_name=dealer.contact_name, contact_phone=dealer.contact_phone)
     set_timestamp(msg.created_at, dealer.created_at)
@@ -86,85 +81,69 @@ def _repath(exc: InvalidArgument) -> InvalidArgument:
 class LeadRpcs:
     deps: CustomerDeps
 
-    def _page(self, kind: str, token: str, size: int) -> tuple[str | None, int]:
-        limit = require_page_size(size, default=50, maximum=self.deps.settings.list_max_page_size)
-        after = decode_page_token(kind, token, arity=1)
-        return (str(after[0]) if after else None), limit
-
     async def CreateLead(self, request: rpc.CreateLeadRequest,
                          context: grpc.aio.ServicerContext[Any, Any]) -> rpc.CreateLeadResponse:
         deps, caller = self.deps, self.deps.caller()
         draft = lead_draft(request.lead)
 
-        async def work(uow: UnitOfWork) -> rpc.CreateLeadResponse:
+        async def work(uow: CustomerUnitOfWork) -> rpc.CreateLeadResponse:
             try:
                 lead = await leads.create_lead(uow, caller, draft, deps.rules)
             except InvalidArgument as exc:
                 raise _repath(exc) from None
             return rpc.CreateLeadResponse(lead=lead_message(lead))
 
-        return await run_once(deps.uow, caller=caller.user_id,
-                              request_id=request.request_id,
-                              response_type=rpc.CreateLeadResponse, work=work)
+        return await once(deps, request.request_id, rpc.CreateLeadResponse, work)
 
     async def GetLead(self, request: rpc.GetLeadRequest,
                       context: grpc.aio.ServicerContext[Any, Any]) -> rpc.GetLeadResponse:
-        caller = self.deps.caller()
-        async with self.deps.uow() as uow:
-            lead = await leads.get_lead(uow, caller, request.lead_id, self.deps.rules)
+        lead = await views.get_lead(self.deps.pool, self.deps.caller(), request.lead_id,
+                                    self.deps.rules)
         return rpc.GetLeadResponse(lead=lead_message(lead))
 
     async def ListLeads(self, request: rpc.ListLeadsRequest,
                         context: grpc.aio.ServicerContext[Any, Any]) -> rpc.ListLeadsResponse:
-        caller = self.deps.caller()
-        after, limit = self._page("leads", request.page_token, request.page_size)
-        async with self.deps.uow() as uow:
-            page = await leads.list_leads(
-                uow, caller, status=STATUS_FROM_PB.get(request.status),
-                awaiting_dispatch=request.awaiting_dispatch, after_id=after, page_size=limit,
-                rules=self.deps.rules)
-        token = encode_page_token("leads", [page.next_after]) if page.next_after else ""
+        deps = self.deps
+        page = await views.list_leads(
+            deps.pool, deps.caller(), status=STATUS_FROM_PB.get(request.status),
+            awaiting_dispatch=request.awaiting_dispatch, page_token=request.page_token,
+            size=deps.page_sizes.size(request.page_size), rules=deps.rules)
         return rpc.ListLeadsResponse(leads=[lead_message(x) for x in page.items],
-                                     next_page_token=token)
+                                     next_page_token=page.next_token)
 
     async def DispatchLead(self, request: rpc.DispatchLeadRequest,
                            context: grpc.aio.ServicerContext[Any, Any],
                            ) -> rpc.DispatchLeadResponse:
         deps, caller = self.deps, self.deps.caller()
 
-        async def work(uow: UnitOfWork) -> rpc.DispatchLeadResponse:
+        async def work(uow: CustomerUnitOfWork) -> rpc.DispatchLeadResponse:
             lead = await leads.dispatch_lead(uow, caller, request.lead_id, request.dealer_id,
                                              deps.rules)
             return rpc.DispatchLeadResponse(lead=lead_message(lead))
 
-        return await run_once(deps.uow, caller=caller.user_id,
-                              request_id=request.request_id,
-                              response_type=rpc.DispatchLeadResponse, work=work)
+        return await once(deps, request.request_id, rpc.DispatchLeadResponse, work)
 
     async def CreateDealer(self, request: rpc.CreateDealerRequest,
                            context: grpc.aio.ServicerContext[Any, Any],
                            ) -> rpc.CreateDealerResponse:
         deps, caller = self.deps, self.deps.caller()
 
-        async def work(uow: UnitOfWork) -> rpc.CreateDealerResponse:
+        async def work(uow: CustomerUnitOfWork) -> rpc.CreateDealerResponse:
             dealer = await leads.create_dealer(
                 uow, caller, name=request.name, region=request.region,
                 contact_name=request.contact_name, contact_phone=request.contact_phone,
                 rules=deps.rules)
             return rpc.CreateDealerResponse(dealer=dealer_message(dealer))
 
-        return await run_once(deps.uow, caller=caller.user_id,
-                              request_id=request.request_id,
-                              response_type=rpc.CreateDealerResponse, work=work)
+        return await once(deps, request.request_id, rpc.CreateDealerResponse, work)
 
     async def ListDealers(self, request: rpc.ListDealersRequest,
                           context: grpc.aio.ServicerContext[Any, Any],
                           ) -> rpc.ListDealersResponse:
-        self.deps.caller()
-        after, limit = self._page("dealers", request.page_token, request.page_size)
-        async with self.deps.uow() as uow:
-            page = await leads.list_dealers(uow, region=request.region or None, after_id=after,
-                                            page_size=limit)
-        token = encode_page_token("dealers", [page.next_after]) if page.next_after else ""
+        deps = self.deps
+        deps.caller()
+        page = await views.list_dealers(deps.pool, region=request.region or None,
+                                        page_token=request.page_token,
+                                        size=deps.page_sizes.size(request.page_size))
         return rpc.ListDealersResponse(dealers=[dealer_message(d) for d in page.items],
-                                       next_page_token=token)
+                                       next_page_token=page.next_token)

@@ -38,6 +38,7 @@ from services.protection.adapters.claim_rows import (
     claim_values,
 )
 from services.protection.adapters.event_codec import HistoryLine
+from services.protection.domain.events import Event
 from services.protection.domain.model import Claim
 from services.protection.domain.timers import Timer
 
@@ -145,6 +146,8 @@ class ClaimWrites:
     pool_claims: Sequence[tuple[str, date]] = ()  # rep, China day
     pool_entries: Sequence[tuple[str, datetime | None, str]] = ()  # customer, from, owner
     events: Sequence[EncodedEvent] = ()
+    # The domain events ``events`` encode (never written: for in-memory fakes and tests).
+    domain_events: Sequence[Event] = ()
 
     @staticmethod
     def merged(parts: Sequence[ClaimWrites]) -> ClaimWrites:

@@ -10,6 +10,7 @@ from google.protobuf.message import Message
 from crm.protection.events.v1 import events_pb2 as pe
 from crm.protection.v1 import protection_pb2 as pb
 from services.chassis.events import OutgoingEvent
+from services.chassis.protobuf import set_timestamp
 from services.protection.domain import events as de
 
 AGGREGATE_TYPE = "claim"
@@ -36,7 +37,7 @@ def _state(event: de.ClaimEvent) -> pe.ClaimState:
         owner_department=event.owner_department, stage=STAGES[event.stage],
         region=event.region, version=event.version)
     if event.expires_at is not None:
-        state.expires_at.FromDatetime(event.expires_at)
+        set_timestamp(state.expires_at, event.expires_at)
     return state
 
 
@@ -60,7 +61,7 @@ def payload(event: de.Event) -> Message:
         case de.ClaimRejected():
             msg = pe.ClaimRejected(claim=state, reviewer_id=event.reviewer_id,
                                    reason=event.reason)
-            msg.fix_deadline.FromDatetime(event.resubmit_deadline)
+            set_timestamp(msg.fix_deadline, event.resubmit_deadline)
             return msg
         case de.ClaimResubmitted():
             return pe.ClaimResubmitted(claim=state)
@@ -75,20 +76,20 @@ def payload(event: de.Event) -> Message:
             return pe.ExtensionRequested(claim=state, reason=event.reason)
         case de.ClaimExtended():
             extended = pe.ClaimExtended(claim=state, approver_id=event.approved_by)
-            extended.previous_expires_at.FromDatetime(event.previous_expires_at)
+            set_timestamp(extended.previous_expires_at, event.previous_expires_at)
             return extended
         case de.ExtensionRefused():
             return pe.ExtensionRefused(claim=state, approver_id=event.refused_by,
                                        note=event.reason)
         case de.ClaimReleased():
             released = pe.ClaimReleased(claim=state, reason=event.reason)
-            released.cooldown_until.FromDatetime(event.cooldown_until)
+            set_timestamp(released.cooldown_until, event.cooldown_until)
             return released
         case de.ClaimExpiring():
             expiring = pe.ClaimExpiring(claim=state,
                                         lead_seconds=int(event.lead.total_seconds()))
             if event.expires_at is not None:
-                expiring.expires_at.FromDatetime(event.expires_at)
+                set_timestamp(expiring.expires_at, event.expires_at)
             return expiring
         case de.ClaimExpired():
             return pe.ClaimExpired(claim=state, reason=END_REASONS[event.end_reason])

@@ -7,11 +7,12 @@ Reads are here; everything a unit of work writes goes in one statement
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 import asyncpg
 
+from services.chassis.outbox import COPY_FROM, Outbox
 from services.protection.adapters.claim_rows import CLAIM_COLUMNS, SELECT_CLAIM, claim_from_row
 from services.protection.adapters.claim_writes import ClaimWrites
 from services.protection.domain.model import ACTIVE_STAGES, Claim
@@ -64,8 +65,12 @@ class CustomerEntry:
 
 
 class ClaimRepository:
-    def __init__(self, conn: asyncpg.Connection) -> None:
+    """Protection's tables on one connection (``outbox``: where very large batches'
+    events go by COPY; only writers need it)."""
+
+    def __init__(self, conn: asyncpg.Connection, outbox: Outbox | None = None) -> None:
         self.conn = conn
+        self.outbox = outbox
 
     # ---------------------------------------------------------------- customers
 
@@ -162,7 +167,13 @@ class ClaimRepository:
         return answers
 
     async def write(self, writes: ClaimWrites) -> None:
-        """Claims, timers, history, cooldowns, pool counts and events: one round trip."""
+        """Claims, timers, history, cooldowns, pool counts and events: one round trip,
+        but for batches big enough for the outbox to take their events by COPY."""
+        if len(writes.events) >= COPY_FROM and self.outbox is not None:
+            sql, args = replace(writes, events=()).statement()
+            await self.conn.execute(sql, *args)
+            await self.outbox.write(self.conn, writes.events)
+            return
         sql, args = writes.statement()
         await self.conn.execute(sql, *args)
 

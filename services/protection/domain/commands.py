@@ -1,7 +1,6 @@
 """Commands: what someone asks protection to do. Plain data; the actor and ``now``
 travel beside them. ``expected_version`` (optional) guards against lost updates.
-``apply`` runs a claim command on its aggregate (the service and the in-memory
-registry alike)."""
+``apply`` runs a claim command on its aggregate (``service_layer.claiming``)."""
 
 from __future__ import annotations
 

@@ -13,7 +13,7 @@ from services.chassis.errors import (
     PermissionDenied,
 )
 
-from .moments import iso
+from .aware_times import iso
 
 
 class CustomerNotFound(NotFound):

@@ -6,9 +6,9 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from .actors import Actor
+from .aware_times import require_aware
 from .errors import require_reason
 from .model import Claim
-from .moments import require_aware
 from .permissions import ensure_manager
 
 

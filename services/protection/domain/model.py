@@ -30,6 +30,7 @@ from typing import Any
 from services.chassis.errors import FieldViolation, InvalidArgument
 
 from .actors import Actor
+from .aware_times import require_aware
 from .errors import (
     ClaimNotActive,
     CustomerIsFormal,
@@ -59,7 +60,6 @@ from .events import (
     PromotionRefused,
     PromotionRequested,
 )
-from .moments import require_aware
 from .permissions import (
     ensure_manager,
     ensure_not_self,

@@ -2,8 +2,9 @@
 
 The decision takes every fact as an argument (the customer's latest claim,
 the rep's cooldown for this customer, how many customers the rep holds, how
-many pool customers the rep claimed today): the service layer reads them from
-Postgres, the in-memory registry from dicts, and the rule is the same.
+many pool customers the rep claimed today): the service layer reads them through
+its repository (PostgreSQL, or the unit tests' in-memory fake), and the rule is
+the same.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from .actors import Actor
+from .aware_times import require_aware
 from .errors import (
     AlreadyProtected,
     CustomerIsFormal,
@@ -22,7 +24,6 @@ from .errors import (
     ReleaseCooldown,
 )
 from .model import Claim, OwnershipSpan, Stage
-from .moments import require_aware
 from .permissions import ensure_can_claim
 from .policy import Policy
 from .working_days import china_date

@@ -1,139 +1,85 @@
-"""ProtectionService: translate protobuf to handlers and views, and back.
+"""ProtectionService: translate protobuf to the service layer and views, and back.
 
-Mutations go through ``run_once`` (``request_id`` idempotency, one unit of
-work); claims and claim changes through batchers that give the requests
-arriving together one unit of work (``run_once_batch``). Rules live in the
-domain, so errors raised there reach the caller as rich statuses through the
-chassis interceptor.
+Mutations go to ``service_layer.requests`` (``request_id`` idempotency, group
+commit); reads to ``views``; who may do what is asked of ``domain.permissions``.
+Errors raised there reach the caller as rich statuses through the chassis
+interceptor.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Hashable
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any, TypeVar
 
-import asyncpg
 from google.protobuf.message import Message
 
 from crm.protection.v1 import protection_service_pb2 as api
 from crm.protection.v1 import protection_service_pb2_grpc as api_grpc
-from services.chassis.batching import Batcher
-from services.chassis.context import current_correlation_id
-from services.chassis.idempotency import Once, Outcome, run_once, run_once_batch
-from services.chassis.uow import UnitOfWork
+from services.chassis.context import current_correlation_id, current_identity
+from services.chassis.errors import Unauthenticated
+from services.chassis.idempotency import Once
+from services.chassis.protobuf import optional_duration, set_timestamp
 from services.protection.adapters.event_codec import STAGES
 from services.protection.domain import commands as cmd
-from services.protection.domain.actors import Actor, Role
-from services.protection.domain.errors import (
-    AlreadyProtected,
-    ClaimNotFound,
-    CustomerNotFound,
-    NotAllowed,
-)
+from services.protection.domain.actors import Actor
+from services.protection.domain.errors import ClaimNotFound
 from services.protection.domain.model import Claim
-from services.protection.domain.permissions import manages
+from services.protection.domain.permissions import (
+    claims_scope,
+    ensure_can_view,
+    ensure_protection_user,
+    review_queue_region,
+)
 from services.protection.entrypoints.messages import (
     claim_message,
     history_message,
     pool_message,
 )
-from services.protection.service_layer import claiming, handlers
 from services.protection.service_layer.claiming import ChangeRequest, ClaimRequest
 from services.protection.service_layer.deps import ProtectionDeps
+from services.protection.service_layer.requests import ProtectionRequests
 from services.protection.views import ProtectionViews
 
 R = TypeVar("R", bound=Message)
-Q = TypeVar("Q", ClaimRequest, ChangeRequest)
-Decide = Callable[[UnitOfWork, ProtectionDeps, list[Q]], Awaitable[list[claiming.Outcome]]]
-Work = Callable[[UnitOfWork], Awaitable[R]]
 _STAGE_NAMES = {number: name for name, number in STAGES.items()}
 
 
-def can_view(actor: Actor, claim: Claim) -> bool:
-    return (actor.user_id == claim.owner_id or manages(actor, claim)
-            or (actor.has(Role.REVIEWER) and actor.region == claim.region))
-
-
-def _with_claim(response: Message, claim: Any) -> Message:
-    """``response`` (a ``{method}Response``) carrying ``claim``."""
-    response.claim.CopyFrom(claim)  # type: ignore[attr-defined]
-    return response
-
-
-def _once_keys(once: Once) -> list[Hashable]:
-    return [("once", once.method, once.caller, once.request_id)] if once.request_id else []
-
-
-def _claim_keys(item: tuple[Once, ClaimRequest]) -> list[Hashable]:
-    once, request = item
-    return [("customer", request.customer_id), ("rep", request.actor.user_id),
-            *_once_keys(once)]
-
-
-def _change_keys(item: tuple[Once, ChangeRequest]) -> list[Hashable]:
-    once, request = item
-    return [("claim", request.command.claim_id), *_once_keys(once)]
+def caller() -> Actor:
+    """The call's identity as the domain's Actor."""
+    identity = current_identity()
+    if identity is None:
+        raise Unauthenticated("no caller identity", reason="MISSING_TOKEN")
+    return Actor(identity.user_id, identity.roles, identity.region, identity.department)
 
 
 class ProtectionServicer(api_grpc.ProtectionServiceServicer):
-    def __init__(self, deps: ProtectionDeps) -> None:
+    def __init__(self, deps: ProtectionDeps, requests: ProtectionRequests,
+                 views: ProtectionViews) -> None:
         self.deps = deps
-        self.views = ProtectionViews(deps.runtime.pool)
-        # Group commit (``chassis.batching``): no two requests of a batch share a
-        # customer, a rep, a claim or an idempotency key.
-        settings = deps.settings
-        batching: dict[str, Any] = {
-            "max_batch": settings.batch_max, "concurrency": settings.batch_concurrency,
-            "stall": settings.batch_stall.total_seconds(), "limit": settings.batch_limit}
-        self.claims: Batcher[tuple[Once, ClaimRequest], Outcome] = Batcher(
-            self._claim_batch, keys=_claim_keys, **batching)
-        self.changes: Batcher[tuple[Once, ChangeRequest], Outcome] = Batcher(
-            self._change_batch, keys=_change_keys, **batching)
+        self.requests = requests
+        self.views = views
+        self.page_sizes = deps.settings.page_sizes()
 
     # ------------------------------------------------------------------ helpers
 
     def _actor(self) -> Actor:
-        actor = self.deps.caller()
-        handlers.ensure_protection_user(actor)
+        actor = caller()
+        ensure_protection_user(actor)
         return actor
 
     def _size(self, requested: int) -> int:
-        settings = self.deps.settings
-        return min(requested or settings.list_default_page_size, settings.list_max_page_size)
+        return self.page_sizes.size(requested)
 
-    async def _once(self, method: str, actor: Actor, request_id: str,
-                    response_type: type[R], work: Work[R]) -> R:
-        return await run_once(self.deps.uow, caller=actor.user_id,
-                              request_id=request_id, response_type=response_type, work=work)
-
-    async def _change(self, method: str, request_id: str, response_type: type[R],
+    async def _change(self, request_id: str, response_type: type[R],
                       command: cmd.ClaimCommand, extension_length: timedelta | None = None,
                       ) -> R:
-        actor = self.deps.caller()
+        actor = caller()
         once = Once(actor.user_id, request_id, response_type)
-        response = await self.changes.submit((once, ChangeRequest(
-            actor, command, current_correlation_id(), extension_length)))
+        response = await self.requests.change(once, ChangeRequest(
+            actor, command, current_correlation_id(), extension_length))
         assert isinstance(response, response_type)
         return response
-
-    async def _claim_batch(self, items: list[tuple[Once, ClaimRequest]]) -> list[Outcome]:
-        return await self._batch(claiming.claim_customers, items)
-
-    async def _change_batch(self, items: list[tuple[Once, ChangeRequest]]) -> list[Outcome]:
-        return await self._batch(claiming.change_claims, items)
-
-    async def _batch(self, decide: Decide[Q], items: list[tuple[Once, Q]]) -> list[Outcome]:
-        """One unit of work for a batch: ``decide`` the requests not answered before,
-        each answer a ``{method}Response(claim=...)`` or the request's own error."""
-        async def work(uow: UnitOfWork, todo: list[int]) -> list[Outcome]:
-            claims = await decide(uow, self.deps, [items[i][1] for i in todo])
-            now = self.deps.now()
-            return [claim if isinstance(claim, Exception)
-                    else _with_claim(items[i][0].response_type(), claim_message(claim, now))
-                    for i, claim in zip(todo, claims, strict=True)]
-
-        return await run_once_batch(self.deps.uow, [once for once, _ in items], work)
 
     # ------------------------------------------------------------------ reads
 
@@ -143,41 +89,25 @@ class ProtectionServicer(api_grpc.ProtectionServiceServicer):
         claim = await self.views.claim(request.claim_id)
         if claim is None:
             raise ClaimNotFound(request.claim_id)
-        if not can_view(actor, claim):
-            raise NotAllowed(actor.user_id, "see this claim", "NOT_CLAIM_VIEWER",
-                             "only the owner, the owner's manager or a reviewer of the region")
+        ensure_can_view(actor, claim)
         return api.GetClaimResponse(claim=claim_message(claim, self.deps.now()))
 
     async def GetCustomerOwnership(self, request: api.GetCustomerOwnershipRequest,
                                    context: Any) -> api.GetCustomerOwnershipResponse:
         self._actor()
-        entry, claim = await self.views.latest_claim(request.customer_id)
-        if entry is None and claim is None:
-            raise CustomerNotFound(request.customer_id)
         now = self.deps.now()
-        if claim is not None and claim.is_held(now):
-            return api.GetCustomerOwnershipResponse(claim=claim_message(claim, now))
-        return api.GetCustomerOwnershipResponse(in_pool=claim is not None)
+        ownership = await self.views.ownership(request.customer_id, now)
+        if ownership.holder is not None:
+            return api.GetCustomerOwnershipResponse(claim=claim_message(ownership.holder, now))
+        return api.GetCustomerOwnershipResponse(in_pool=ownership.in_pool)
 
     async def ListClaims(self, request: api.ListClaimsRequest,
                          context: Any) -> api.ListClaimsResponse:
         actor = self._actor()
-        owner_id, department = request.owner_id, request.department
-        if department:
-            if not (actor.is_admin or (actor.has(Role.MANAGER)
-                                       and department == actor.department)):
-                raise NotAllowed(actor.user_id, "list the department's claims",
-                                 "NOT_DEPARTMENT_MANAGER", "only that department's manager")
-        elif not owner_id or owner_id == actor.user_id:
-            owner_id = actor.user_id
-        elif actor.has(Role.MANAGER) and not actor.is_admin:
-            department = actor.department  # a manager sees their own department's reps
-        elif not actor.is_admin:
-            raise NotAllowed(actor.user_id, "list another rep's claims", "NOT_CLAIM_OWNER",
-                             "only the rep or the rep's manager")
+        scope = claims_scope(actor, owner_id=request.owner_id, department=request.department)
         now = self.deps.now()
         page = await self.views.claims(
-            now=now, owner_id=owner_id, department=department,
+            now=now, owner_id=scope.owner_id, department=scope.department,
             stage=_STAGE_NAMES.get(request.stage, ""), size=self._size(request.page_size),
             token=request.page_token)
         return api.ListClaimsResponse(claims=[claim_message(c, now) for c in page.items],
@@ -186,11 +116,8 @@ class ProtectionServicer(api_grpc.ProtectionServiceServicer):
     async def ListReviewQueue(self, request: api.ListReviewQueueRequest,
                               context: Any) -> api.ListReviewQueueResponse:
         actor = self._actor()
-        if not (actor.is_admin or actor.has(Role.REVIEWER)):
-            raise NotAllowed(actor.user_id, "see the review queue", "NOT_REVIEWER",
-                             "only reviewers")
         page = await self.views.review_queue(
-            region=None if actor.is_admin else actor.region,
+            region=review_queue_region(actor),
             size=self._size(request.page_size), token=request.page_token)
         now = self.deps.now()
         return api.ListReviewQueueResponse(claims=[claim_message(c, now) for c in page.items],
@@ -201,10 +128,8 @@ class ProtectionServicer(api_grpc.ProtectionServiceServicer):
         self._actor()
         page = await self.views.pool_customers(
             now=self.deps.now(), region=request.region, industry=request.industry,
-            min_in_pool=request.min_time_in_pool.ToTimedelta()
-            if request.HasField("min_time_in_pool") else None,
-            max_in_pool=request.max_time_in_pool.ToTimedelta()
-            if request.HasField("max_time_in_pool") else None,
+            min_in_pool=optional_duration(request, "min_time_in_pool"),
+            max_in_pool=optional_duration(request, "max_time_in_pool"),
             size=self._size(request.page_size), token=request.page_token)
         return api.ListPoolCustomersResponse(customers=[pool_message(e) for e in page.items],
                                              next_page_token=page.next_token)
@@ -219,48 +144,36 @@ class ProtectionServicer(api_grpc.ProtectionServiceServicer):
         response = api.ListOwnershipHistoryResponse(
             events=[history_message(line) for line in page.items],
             next_page_token=page.next_token)
-        response.as_of.FromDatetime(now)
+        set_timestamp(response.as_of, now)
         return response
 
     # ------------------------------------------------------------------ claiming
 
     async def ClaimCustomer(self, request: api.ClaimCustomerRequest,
                             context: Any) -> api.ClaimCustomerResponse:
-        actor = self.deps.caller()
-        once = Once(actor.user_id, request.request_id,
-                    api.ClaimCustomerResponse)
-        try:
-            response = await self.claims.submit((once, ClaimRequest(
-                actor, request.customer_id, current_correlation_id())))
-        except asyncpg.UniqueViolationError:
-            # Only reachable if the directory lock was bypassed: name the winner anyway.
-            raise await self._already_protected(request.customer_id) from None
+        actor = caller()
+        once = Once(actor.user_id, request.request_id, api.ClaimCustomerResponse)
+        response = await self.requests.claim(once, ClaimRequest(
+            actor, request.customer_id, current_correlation_id()))
         assert isinstance(response, api.ClaimCustomerResponse)
         return response
-
-    async def _already_protected(self, customer_id: str) -> AlreadyProtected:
-        _, holder = await self.views.latest_claim(customer_id)
-        now = self.deps.now()
-        assert holder is not None
-        return AlreadyProtected(customer_id, holder.owner_id, holder.deadline,
-                                holder.effective_stage(now).value, holder.id)
 
     # ------------------------------------------------------------------ review
 
     async def ApproveClaim(self, request: api.ApproveClaimRequest,
                            context: Any) -> api.ApproveClaimResponse:
-        return await self._change("ApproveClaim", request.request_id, api.ApproveClaimResponse,
+        return await self._change(request.request_id, api.ApproveClaimResponse,
                                   cmd.ApproveClaim(claim_id=request.claim_id))
 
     async def RejectClaim(self, request: api.RejectClaimRequest,
                           context: Any) -> api.RejectClaimResponse:
-        return await self._change("RejectClaim", request.request_id, api.RejectClaimResponse,
+        return await self._change(request.request_id, api.RejectClaimResponse,
                                   cmd.RejectClaim(claim_id=request.claim_id,
                                                   reason=request.reason))
 
     async def ResubmitClaim(self, request: api.ResubmitClaimRequest,
                             context: Any) -> api.ResubmitClaimResponse:
-        return await self._change("ResubmitClaim", request.request_id,
+        return await self._change(request.request_id,
                                   api.ResubmitClaimResponse,
                                   cmd.ResubmitClaim(claim_id=request.claim_id,
                                                     note=request.note))
@@ -269,7 +182,7 @@ class ProtectionServicer(api_grpc.ProtectionServiceServicer):
 
     async def RequestPromotion(self, request: api.RequestPromotionRequest,
                                context: Any) -> api.RequestPromotionResponse:
-        return await self._change("RequestPromotion", request.request_id,
+        return await self._change(request.request_id,
                                   api.RequestPromotionResponse,
                                   cmd.RequestPromotion(claim_id=request.claim_id,
                                                        reason=request.reason))
@@ -279,12 +192,12 @@ class ProtectionServicer(api_grpc.ProtectionServiceServicer):
         command: cmd.ClaimCommand = (
             cmd.ApprovePromotion(claim_id=request.claim_id) if request.approve
             else cmd.RefusePromotion(claim_id=request.claim_id, reason=request.note))
-        return await self._change("DecidePromotion", request.request_id,
+        return await self._change(request.request_id,
                                   api.DecidePromotionResponse, command)
 
     async def RequestExtension(self, request: api.RequestExtensionRequest,
                                context: Any) -> api.RequestExtensionResponse:
-        return await self._change("RequestExtension", request.request_id,
+        return await self._change(request.request_id,
                                   api.RequestExtensionResponse,
                                   cmd.RequestExtension(claim_id=request.claim_id,
                                                        reason=request.reason))
@@ -292,12 +205,12 @@ class ProtectionServicer(api_grpc.ProtectionServiceServicer):
     async def DecideExtension(self, request: api.DecideExtensionRequest,
                               context: Any) -> api.DecideExtensionResponse:
         if not request.approve:
-            return await self._change("DecideExtension", request.request_id,
+            return await self._change(request.request_id,
                                       api.DecideExtensionResponse,
                                       cmd.RefuseExtension(claim_id=request.claim_id,
                                                           reason=request.note))
-        length = request.length.ToTimedelta() if request.HasField("length") else None
-        return await self._change("DecideExtension", request.request_id,
+        length = optional_duration(request, "length")
+        return await self._change(request.request_id,
                                   api.DecideExtensionResponse,
                                   cmd.ApproveExtension(claim_id=request.claim_id),
                                   extension_length=length)
@@ -306,22 +219,19 @@ class ProtectionServicer(api_grpc.ProtectionServiceServicer):
 
     async def ReleaseCustomer(self, request: api.ReleaseCustomerRequest,
                               context: Any) -> api.ReleaseCustomerResponse:
-        return await self._change("ReleaseCustomer", request.request_id,
+        return await self._change(request.request_id,
                                   api.ReleaseCustomerResponse,
                                   cmd.ReleaseCustomer(claim_id=request.claim_id,
                                                       reason=request.reason))
 
     async def TransferCustomers(self, request: api.TransferCustomersRequest,
                                 context: Any) -> api.TransferCustomersResponse:
-        actor = self.deps.caller()
-
-        async def work(uow: UnitOfWork) -> api.TransferCustomersResponse:
-            moved = await handlers.transfer_customers(
-                uow, self.deps, actor, customer_id=request.customer_id,
-                from_owner_id=request.from_owner_id, to_owner_id=request.to_owner_id,
-                to_department=request.to_owner_department, reason=request.reason)
+        def answer(moved: Sequence[Claim]) -> api.TransferCustomersResponse:
             now = self.deps.now()
             return api.TransferCustomersResponse(claims=[claim_message(c, now) for c in moved])
 
-        return await self._once("TransferCustomers", actor, request.request_id,
-                                api.TransferCustomersResponse, work)
+        return await self.requests.transfer(
+            caller(), request.request_id, api.TransferCustomersResponse, answer,
+            customer_id=request.customer_id, from_owner_id=request.from_owner_id,
+            to_owner_id=request.to_owner_id, to_department=request.to_owner_department,
+            reason=request.reason)

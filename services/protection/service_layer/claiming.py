@@ -17,19 +17,17 @@ from functools import partial
 
 from services.chassis.errors import DomainError, FieldViolation, InvalidArgument
 from services.chassis.ids import new_id
-from services.chassis.uow import UnitOfWork
 from services.protection.adapters.claim_writes import ClaimWrites
-from services.protection.adapters.repository import ClaimRepository
 from services.protection.domain import commands as cmd
 from services.protection.domain.actors import Actor
 from services.protection.domain.errors import ClaimNotFound, CustomerNotFound
 from services.protection.domain.model import Claim
 from services.protection.domain.ownership import CustomerOwnership, open_claim
-from services.protection.domain.permissions import ensure_can_claim
+from services.protection.domain.permissions import ensure_can_claim, ensure_protection_user
 from services.protection.domain.working_days import china_date
 from services.protection.service_layer.deps import ProtectionDeps
-from services.protection.service_layer.handlers import ensure_protection_user
 from services.protection.service_layer.recording import claim_writes, write_all
+from services.protection.service_layer.unit_of_work import ProtectionUnitOfWork
 
 Outcome = Claim | DomainError
 
@@ -49,7 +47,7 @@ class ChangeRequest:
     extension_length: timedelta | None = None  # DecideExtension's approved length
 
 
-def _writes(uow: UnitOfWork, deps: ProtectionDeps, request: ClaimRequest | ChangeRequest,
+def _writes(uow: ProtectionUnitOfWork, deps: ProtectionDeps, request: ClaimRequest | ChangeRequest,
             changed: Sequence[Claim], *, new: Sequence[Claim] = (),
             cooldowns: Sequence[tuple[str, str, datetime]] = (),
             pool_claims: Sequence[tuple[str, date]] = ()) -> ClaimWrites:
@@ -60,12 +58,12 @@ def _writes(uow: UnitOfWork, deps: ProtectionDeps, request: ClaimRequest | Chang
                         pool_claims=pool_claims)
 
 
-async def claim_customers(uow: UnitOfWork, deps: ProtectionDeps,
+async def claim_customers(uow: ProtectionUnitOfWork, deps: ProtectionDeps,
                           requests: Sequence[ClaimRequest]) -> list[Outcome]:
     outcomes, todo = _admit([r.actor for r in requests], ensure_can_claim)  # before existence
     if not todo:
         return _answered(outcomes)
-    repo = ClaimRepository(uow.conn)
+    repo = uow.claims
     entries = await repo.lock_customers([requests[i].customer_id for i in todo],
                                         rep_ids=[requests[i].actor.user_id for i in todo])
     for i in todo:
@@ -98,7 +96,7 @@ async def claim_customers(uow: UnitOfWork, deps: ProtectionDeps,
                              pool_claims=[(request.actor.user_id, day)] if claim.from_pool
                              else ()))
         outcomes[i] = claim
-    await write_all(uow, deps, parts)
+    await write_all(uow, parts)
     return _answered(outcomes)
 
 
@@ -122,12 +120,12 @@ def _answered(outcomes: list[Outcome | None]) -> list[Outcome]:
     return answered
 
 
-async def change_claims(uow: UnitOfWork, deps: ProtectionDeps,
+async def change_claims(uow: ProtectionUnitOfWork, deps: ProtectionDeps,
                         requests: Sequence[ChangeRequest]) -> list[Outcome]:
     outcomes, todo = _admit([r.actor for r in requests], ensure_protection_user)
     if not todo:
         return _answered(outcomes)
-    claims = await ClaimRepository(uow.conn).lock_claims(
+    claims = await uow.claims.lock_claims(
         [requests[i].command.claim_id for i in todo])
     now = deps.now()
     parts = []
@@ -146,7 +144,7 @@ async def change_claims(uow: UnitOfWork, deps: ProtectionDeps,
             cooldowns.append((claim.owner_id, claim.customer_id, claim.cooldown_until))
         parts.append(_writes(uow, deps, request, [claim], cooldowns=cooldowns))
         outcomes[i] = claim
-    await write_all(uow, deps, parts)
+    await write_all(uow, parts)
     return _answered(outcomes)
 
 

@@ -7,19 +7,16 @@ statement, so a change and its events commit together in one round trip.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from datetime import date, datetime
 
 from services.chassis.events import EncodedEvent, OutgoingEvent
-from services.chassis.outbox import COPY_FROM
-from services.chassis.uow import UnitOfWork
 from services.protection.adapters.claim_writes import ClaimWrites
 from services.protection.adapters.event_codec import history_line, outgoing
-from services.protection.adapters.repository import ClaimRepository
 from services.protection.domain.events import Event
 from services.protection.domain.model import Claim, Stage
 from services.protection.domain.policy import Policy
 from services.protection.service_layer.deps import ProtectionDeps
+from services.protection.service_layer.unit_of_work import ProtectionUnitOfWork
 
 
 def claim_writes(policy_for: Callable[[Claim], Policy],
@@ -45,29 +42,22 @@ def claim_writes(policy_for: Callable[[Claim], Policy],
                        c.owner_id) for c in latest.values()],
         history=[line for e in events if (line := history_line(e)) is not None],
         cooldowns=cooldowns, pool_claims=pool_claims,
-        events=encode([outgoing(e) for e in events]))
+        events=encode([outgoing(e) for e in events]), domain_events=events)
 
 
-async def record(uow: UnitOfWork, deps: ProtectionDeps, changed: Sequence[Claim], *,
+async def record(uow: ProtectionUnitOfWork, deps: ProtectionDeps, changed: Sequence[Claim], *,
                  new: Sequence[Claim] = (), extra_events: Sequence[Event] = (),
                  cooldowns: Sequence[tuple[str, str, datetime]] = (),
                  pool_claims: Sequence[tuple[str, date]] = ()) -> None:
     """Write ``claim_writes`` in the unit's transaction (events stamped with the
     current request's correlation id and actor)."""
-    await write_all(uow, deps, [claim_writes(
+    await write_all(uow, [claim_writes(
         deps.policy_for, uow.encode, changed, new=new, extra_events=extra_events,
         cooldowns=cooldowns, pool_claims=pool_claims)])
 
 
-async def write_all(uow: UnitOfWork, deps: ProtectionDeps, parts: Sequence[ClaimWrites]) -> None:
-    """Write several ``claim_writes`` (a batch's requests) in the unit's transaction: one
-    statement, but for batches big enough for the outbox to take their events by COPY."""
-    if not parts:
-        return
-    writes = ClaimWrites.merged(parts)
-    repo = ClaimRepository(uow.conn)
-    if len(writes.events) < COPY_FROM:
-        await repo.write(writes)
-        return
-    await repo.write(replace(writes, events=()))
-    await deps.runtime.outbox.write(uow.conn, writes.events)
+async def write_all(uow: ProtectionUnitOfWork, parts: Sequence[ClaimWrites]) -> None:
+    """Write several ``claim_writes`` (a batch's requests) in the unit's transaction
+    (``ClaimStore.write``: one statement, events by COPY for very large batches)."""
+    if parts:
+        await uow.claims.write(ClaimWrites.merged(parts))

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import asyncpg
 import grpc
 import pytest
 import pytest_asyncio
+from google.protobuf import descriptor_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection_pb2
 
 from services.chassis.auth import Identity, issue_token
 from services.chassis.context import current_correlation_id, current_identity
@@ -30,6 +34,7 @@ from services.chassis.service_runtime import ServiceRuntime
 from services.chassis.settings import InfraSettings
 from tests.support.auth import TEST_AUTH_ISSUER, TEST_AUTH_SECRET, call_metadata
 from tests.support.grpc_errors import rich_error
+from tests.support.tcp_proxy import TcpProxy
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(30)]
 
@@ -64,6 +69,8 @@ FAILURES: dict[str, BaseException] = {
     "denied": PermissionDenied("not your region", reason="WRONG_REGION"),
     "conflict": Conflict("stale version", reason="VERSION_CONFLICT"),
     "serialization": asyncpg.SerializationError("could not serialize access"),
+    "connection_lost": asyncpg.ConnectionDoesNotExistError("connection was closed"),
+    "connection_refused": ConnectionRefusedError(111, "Connect call failed"),
     "crash": RuntimeError(SECRET_MARKER),
 }
 
@@ -86,9 +93,10 @@ def echo_binding() -> ServiceBinding:
 
 
 class Served:
-    def __init__(self, runtime: ServiceRuntime, channel: grpc.aio.Channel) -> None:
+    def __init__(self, runtime: ServiceRuntime, channel: grpc.aio.Channel, port: int) -> None:
         self.runtime = runtime
         self.channel = channel
+        self.port = port
         self.health = health_pb2_grpc.HealthStub(channel)
 
     def method(self, name: str) -> Any:
@@ -103,7 +111,7 @@ async def served(infra_settings: InfraSettings, schema: str) -> AsyncIterator[Se
     port = await runtime.serve(0)
     channel = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
     try:
-        yield Served(runtime, channel)
+        yield Served(runtime, channel, port)
     finally:
         await channel.close()
         await runtime.close()
@@ -210,6 +218,8 @@ async def test_invalid_argument_carries_bad_request_and_error_info(
     ("denied", grpc.StatusCode.PERMISSION_DENIED, "WRONG_REGION"),
     ("conflict", grpc.StatusCode.ABORTED, "VERSION_CONFLICT"),
     ("serialization", grpc.StatusCode.ABORTED, "CONCURRENT_MODIFICATION"),
+    ("connection_lost", grpc.StatusCode.UNAVAILABLE, "DATABASE_UNAVAILABLE"),
+    ("connection_refused", grpc.StatusCode.UNAVAILABLE, "DATABASE_UNAVAILABLE"),
 ])
 async def test_domain_errors_map_to_status_codes(
         served: Served, mint_token: Callable[..., str], kind: str, code: grpc.StatusCode,
@@ -256,3 +266,78 @@ async def test_unknown_method_is_unimplemented(served: Served,
     with pytest.raises(grpc.aio.AioRpcError) as caught:
         await served.method("Nope")(b"", metadata=call_metadata(mint_token()), timeout=2)
     assert caught.value.code() is grpc.StatusCode.UNIMPLEMENTED
+
+
+async def test_a_database_outage_is_unavailable_not_internal(
+        infra_settings: InfraSettings, schema: str, mint_token: Callable[..., str]) -> None:
+    """Clients retry UNAVAILABLE; INTERNAL would tell them the request itself is at fault."""
+    url = urlsplit(infra_settings.database_url)
+    proxy = await TcpProxy.start_for(url.hostname or "127.0.0.1", url.port or 5432)
+    pool = await asyncpg.create_pool(proxy.rewrite_url(infra_settings.database_url),
+                                     min_size=1, max_size=1)
+    assert pool is not None
+
+    async def query(request: bytes, _context: Any) -> bytes:
+        return str(await pool.fetchval("SELECT 41 + 1")).encode()
+
+    def add(servicer: dict[str, Behavior], server: grpc.aio.Server) -> None:
+        handlers: dict[str, grpc.RpcMethodHandler[Any, Any]] = {
+            name: grpc.unary_unary_rpc_method_handler(fn) for name, fn in servicer.items()}
+        server.add_generic_rpc_handlers(
+            (grpc.method_handlers_generic_handler(SERVICE, handlers),))
+
+    runtime = ServiceRuntime(infra_settings, name="echo", schema=schema, migrations=MIGRATIONS)
+    runtime.add_service(ServiceBinding(add, {"Query": query}, SERVICE))
+    port = await runtime.serve(0)
+    try:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+            call: grpc.aio.UnaryUnaryMultiCallable[bytes, bytes] = channel.unary_unary(
+                f"/{SERVICE}/Query")
+            assert await call(b"", metadata=call_metadata(mint_token()), timeout=5) == b"42"
+            await proxy.cut()
+            with pytest.raises(grpc.aio.AioRpcError) as caught:
+                await call(b"", metadata=call_metadata(mint_token()), timeout=5)
+            err = rich_error(caught.value)
+            assert (err.code, err.reason) == (grpc.StatusCode.UNAVAILABLE,
+                                              "DATABASE_UNAVAILABLE")
+            await proxy.restore()
+            # The pool replaces the broken connection: the next call works again.
+            assert await call(b"", metadata=call_metadata(mint_token()), timeout=5) == b"42"
+    finally:
+        pool.terminate()
+        await runtime.close()
+        await proxy.close()
+
+
+@pytest.mark.parametrize("package", ["grpc.reflection.v1", "grpc.reflection.v1alpha"])
+async def test_reflection_v1_and_v1alpha_list_and_describe(served: Served, package: str) -> None:
+    """grpcurl asks v1 first; older clients ask v1alpha. Both answer the same."""
+    call: grpc.aio.StreamStreamMultiCallable[reflection_pb2.ServerReflectionRequest,
+                                             reflection_pb2.ServerReflectionResponse]
+    call = served.channel.stream_stream(
+        f"/{package}.ServerReflection/ServerReflectionInfo",
+        request_serializer=reflection_pb2.ServerReflectionRequest.SerializeToString,
+        response_deserializer=reflection_pb2.ServerReflectionResponse.FromString)
+    stream = call(iter([
+        reflection_pb2.ServerReflectionRequest(list_services=""),
+        reflection_pb2.ServerReflectionRequest(
+            file_containing_symbol="grpc.health.v1.Health.Check"),
+    ]), timeout=5)
+    listed, described = [reply async for reply in stream]
+    names = {s.name for s in listed.list_services_response.service}
+    assert {SERVICE, "grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection",
+            "grpc.reflection.v1alpha.ServerReflection"} <= names
+    assert not described.HasField("error_response"), described.error_response
+    [raw, *_] = described.file_descriptor_response.file_descriptor_proto
+    assert descriptor_pb2.FileDescriptorProto.FromString(raw).package == "grpc.health.v1"
+
+
+async def test_the_health_probe_command_exits_zero_when_serving(served: Served) -> None:
+    """`python -m services.chassis.health_probe PORT`: the containers' health check."""
+    probe = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "services.chassis.health_probe", str(served.port))
+    assert await asyncio.wait_for(probe.wait(), 20) == 0
+    closed = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "services.chassis.health_probe", "1",
+        stderr=asyncio.subprocess.DEVNULL)
+    assert await asyncio.wait_for(closed.wait(), 20) == 1

@@ -79,7 +79,7 @@ async def start_customer_service(
         settings = CustomerSettings(**values)
         the_clock = clock or ManualClock(START)
         the_infra = infra or infra_settings
-        runtime = await bootstrap.start(the_infra, settings, clock=the_clock)
+        runtime = (await bootstrap.start(the_infra, settings, clock=the_clock)).runtime
         assert runtime.server is not None
         channel = grpc.aio.insecure_channel(f"127.0.0.1:{runtime.server.port}")
         service = CustomerService(runtime, customer_service_pb2_grpc.CustomerServiceStub(channel),

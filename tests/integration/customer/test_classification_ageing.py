@@ -17,7 +17,7 @@ from crm.customer.events.v1 import events_pb2
 from crm.customer.v1 import customer_pb2 as pb
 from crm.customer.v1 import customer_service_pb2 as rpc
 from services.chassis.events import unpack
-from services.customer.entrypoints.scheduler import check_classifications_once
+from services.customer.service_layer.scheduler import check_classifications_once
 
 from .conftest import CustomerService, StartCustomerService
 from .contract_helpers import (
@@ -46,7 +46,7 @@ async def test_class_drops_when_purchases_leave_the_window(
         start_customer_service: StartCustomerService, event_collector: Any) -> None:
     # The service's own ageing timer is slowed down: the test runs each step itself.
     svc = await start_customer_service(abc_b_min_yuan=10_000, abc_a_min_yuan=20_000,
-                                       classification_check_interval=timedelta(hours=1))
+                                       timer_interval=timedelta(hours=1))
     collector = await event_collector(CLASSIFIED)
     deps = deps_of(svc)
     customer = await new_customer(svc, "镇江市京口冷链设备有限公司")
@@ -89,7 +89,7 @@ async def test_a_configured_vip_lookback_lapses_and_the_service_timer_runs_it(
         start_customer_service: StartCustomerService, event_collector: Any) -> None:
     # The service's own timer, polling quickly, does the work here.
     svc = await start_customer_service(vip_lookback_days=90,
-                                       classification_check_interval=timedelta(seconds=0.1))
+                                       timer_interval=timedelta(seconds=0.1))
     collector = await event_collector(CLASSIFIED)
     customer = await new_customer(svc, "宿迁市宿城电器商行")
     contract = await signed_contract(svc, customer.id, [line("空调", 1, 15_000, True)])

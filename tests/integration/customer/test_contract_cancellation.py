@@ -20,7 +20,7 @@ from crm.customer.v1 import contract_pb2 as cpb
 from crm.customer.v1 import customer_pb2 as pb
 from crm.customer.v1 import customer_service_pb2 as rpc
 from services.chassis.events import unpack
-from services.customer.entrypoints.scheduler import check_contracts_once
+from services.customer.service_layer.scheduler import check_contracts_once
 
 from .conftest import CustomerService, StartCustomerService
 from .contract_helpers import (
@@ -49,7 +49,7 @@ async def svc(start_customer_service: StartCustomerService) -> CustomerService:
     # Cut points low enough for small contracts; the service's own due-date timer
     # is slowed down so that the test decides when it runs.
     return await start_customer_service(abc_b_min_yuan=10_000, abc_a_min_yuan=20_000,
-                                        contract_check_interval=timedelta(hours=1))
+                                        timer_interval=timedelta(hours=1))
 
 
 def cancel(svc: CustomerService, contract_id: str, md: Any, reason: str = "",

@@ -15,7 +15,7 @@ from crm.customer.v1 import contract_pb2 as cpb
 from crm.customer.v1 import customer_pb2 as pb
 from crm.customer.v1 import customer_service_pb2 as rpc
 from services.chassis.events import unpack
-from services.customer.entrypoints.scheduler import check_contracts_once
+from services.customer.service_layer.scheduler import check_contracts_once
 
 from .conftest import CustomerService, StartCustomerService
 from .contract_helpers import (

@@ -230,9 +230,19 @@ async def test_idempotent_create(customer_service: CustomerService) -> None:
 async def test_unknown_customer_and_dealer_refused(customer_service: CustomerService) -> None:
     svc = customer_service
     with pytest.raises(grpc.aio.AioRpcError) as caught:
-        await svc.stub.GetCustomer(rpc.GetCustomerRequest(customer_id="nope"),
-                                   metadata=svc.rep())
+        await svc.stub.GetCustomer(rpc.GetCustomerRequest(
+            customer_id="0190a6f4-8f5c-7a3e-9c1a-4d2b8e6f0a11"), metadata=svc.rep())
     assert caught.value.code() is grpc.StatusCode.NOT_FOUND
+    # Not an id at all: the caller's mistake, named, rather than "customer nope not found".
+    for malformed, reason in [("nope", "INVALID_ID"), ("", "REQUIRED"),
+                              ("0190a6f4-8f5c-7a3e-9c1a-4d2b8e6f0a1z", "INVALID_ID"),
+                              ("{0190a6f4-8f5c-7a3e-9c1a-4d2b8e6f0a11}", "TOO_LONG")]:
+        with pytest.raises(grpc.aio.AioRpcError) as caught:
+            await svc.stub.GetCustomer(rpc.GetCustomerRequest(customer_id=malformed),
+                                       metadata=svc.rep())
+        assert caught.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+        [violation] = rich_error(caught.value).bad_request.field_violations  # type: ignore[union-attr]
+        assert (violation.field, violation.reason) == ("customer_id", reason)
     with pytest.raises(grpc.aio.AioRpcError) as caught:
         await svc.stub.CreateCustomer(rpc.CreateCustomerRequest(
             customer=customer_input("经销商有限公司")), metadata=svc.caller("d", roles=("dealer",)))

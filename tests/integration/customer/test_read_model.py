@@ -2,70 +2,27 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 import pytest
 from aio_pika.abc import AbstractRobustConnection
-from google.protobuf.message import Message
 
-from crm.common.v1.event_envelope_pb2 import EventEnvelope
 from crm.customer.v1 import customer_pb2 as pb
 from crm.customer.v1 import customer_service_pb2 as rpc
 from crm.protection.events.v1 import events_pb2 as pe
 from crm.protection.v1 import protection_pb2 as PS
-from services.chassis.events import event_type
 from services.chassis.ids import new_id
-from tests.support.rabbit import publish_raw
 
-from .conftest import START, CustomerService
+from .conftest import CustomerService
 from .helpers import customer_input
+from .read_model_helpers import Publish, publisher, state, wait_for_stage
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
-
-Publish = Callable[[Message], Awaitable[None]]
-
 
 @pytest.fixture
 def publish(rabbit_connection: AbstractRobustConnection,
             customer_service: CustomerService) -> Publish:
-    async def send(event: Message) -> None:
-        claim: pe.ClaimState = event.claim  # type: ignore[attr-defined]
-        envelope = EventEnvelope(event_id=new_id(), event_type=event_type(event),
-                                 aggregate_type="claim", aggregate_id=claim.claim_id,
-                                 aggregate_version=claim.version, producer="protection")
-        envelope.occurred_at.FromDatetime(START)
-        envelope.payload.Pack(event)
-        channel = await rabbit_connection.channel()
-        try:
-            await publish_raw(channel, customer_service.infra.exchange,
-                              body=envelope.SerializeToString(),
-                              routing_key=event_type(event), message_id=envelope.event_id)
-        finally:
-            await channel.close()
-    return send
-
-
-def state(customer_id: str, claim_id: str, version: int, stage: int, owner: str = "u-owner",
-          expires_in: timedelta | None = timedelta(days=30)) -> pe.ClaimState:
-    s = pe.ClaimState(claim_id=claim_id, customer_id=customer_id, owner_id=owner,
-                      owner_department="d-1", stage=stage,  # type: ignore[arg-type]
-                      version=version)
-    if expires_in is not None:
-        s.expires_at.FromDatetime(START + expires_in)
-    return s
-
-
-async def wait_for_stage(svc: CustomerService, customer_id: str, stage: int,
-                         owner: str = "") -> pb.Customer:
-    for _ in range(100):
-        got = (await svc.stub.GetCustomer(rpc.GetCustomerRequest(customer_id=customer_id),
-                                          metadata=svc.manager())).customer
-        if got.ownership.stage == stage and got.ownership.owner_id == owner:
-            return got
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"ownership never reached {stage}/{owner}: {got.ownership}")
+    return publisher(rabbit_connection, customer_service)
 
 
 async def test_claim_lifecycle_and_stale_events(customer_service: CustomerService,
@@ -134,6 +91,9 @@ async def test_list_customers_by_owner_follows_the_read_model(
         return (await svc.stub.CreateCustomer(rpc.CreateCustomerRequest(
             customer=customer_input(name)), metadata=svc.rep("u-reg"))).customer.id
 
+    # Sees every customer (data scope "all"), so only the owner filter narrows the list.
+    director = svc.caller("u-director", roles=("marketing_director",))
+
     async def by_owner(
             owner: str, stage: pb.OwnershipStage.ValueType = pb.OWNERSHIP_STAGE_UNSPECIFIED,
     ) -> list[str]:
@@ -141,7 +101,8 @@ async def test_list_customers_by_owner_follows_the_read_model(
         token = ""
         while True:  # one per page, so the owner filter holds across page tokens
             page = await svc.stub.ListCustomers(rpc.ListCustomersRequest(
-                owner_id=owner, stage=stage, page_size=1, page_token=token), metadata=svc.rep())
+                owner_id=owner, stage=stage, page_size=1, page_token=token),
+                metadata=director)
             ids += [c.id for c in page.customers]
             assert all(c.ownership.owner_id == owner for c in page.customers)
             if not (token := page.next_page_token):

@@ -19,8 +19,8 @@ from crm.protection.v1 import protection_service_pb2_grpc as api_grpc
 from services.chassis.clock import ManualClock
 from services.chassis.events import OutgoingEvent, encode
 from services.chassis.ids import new_id
-from services.protection.bootstrap import Protection
-from services.protection.service_layer import handlers
+from services.protection.bootstrap import ProtectionApp
+from services.protection.service_layer import customer_events
 from tests.support.auth import call_metadata
 from tests.support.rabbit import RabbitNames, publish_raw
 
@@ -30,7 +30,7 @@ START = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # Monday 09:00 in China
 
 @dataclass
 class Cluster:
-    replicas: list[Protection]
+    replicas: list[ProtectionApp]
     stubs: list[api_grpc.ProtectionServiceAsyncStub]
     clock: ManualClock
     schema: str
@@ -41,7 +41,7 @@ class Cluster:
         return self.stubs[0]
 
     @property
-    def service(self) -> Protection:
+    def service(self) -> ProtectionApp:
         return self.replicas[0]
 
     async def run_timers(self) -> int:
@@ -76,10 +76,10 @@ async def add_customer(cluster: Cluster, customer_id: str | None = None, *,
                        name: str = "靖江春意空调") -> str:
     """Put a customer in the directory the way CustomerCreated does (no broker)."""
     customer_id = customer_id or new_id()
-    async with cluster.service.deps.uow() as uow:
-        await handlers.upsert_customer(uow, customer_id=customer_id, name=name, region=region,
-                                       admin_region=region, industry=industry, level=level,
-                                       present=True)
+    async with cluster.service.unit_of_work() as uow:
+        await customer_events.upsert_customer(
+            uow, customer_id=customer_id, name=name, region=region, admin_region=region,
+            industry=industry, level=level, present=True)
         await uow.commit()
     return customer_id
 

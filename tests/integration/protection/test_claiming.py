@@ -12,11 +12,14 @@ import pytest
 from crm.protection.v1 import protection_pb2 as pb
 from crm.protection.v1 import protection_service_pb2 as api
 from services.protection.domain import commands as cmd
-from services.protection.service_layer import handlers
+from services.protection.service_layer import customer_events
 from tests.integration.protection.support import Cluster, Users, add_customer
 from tests.support.grpc_errors import RichError, rich_error
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
+
+# Well-formed, but no such record.
+UNKNOWN_ID = "0190a6f4-8f5c-7a3e-9c1a-4d2b8e6f0a11"
 
 MakeCluster = Callable[..., Awaitable[Cluster]]
 
@@ -53,12 +56,12 @@ async def test_already_protected_names_holder_and_expiry(
 async def test_unknown_customer_is_not_found_but_permission_comes_first(
         protection_cluster: MakeCluster, users: Users) -> None:
     cluster = await protection_cluster()
-    err = await refused(claim(cluster, users, "no-such-customer", "alice"))
+    err = await refused(claim(cluster, users, UNKNOWN_ID, "alice"))
     assert (err.code, err.reason) == (grpc.StatusCode.NOT_FOUND, "CUSTOMER_NOT_FOUND")
     err = await refused(cluster.stub.ClaimCustomer(
-        api.ClaimCustomerRequest(customer_id="no-such-customer"), metadata=users.reviewer()))
+        api.ClaimCustomerRequest(customer_id=UNKNOWN_ID), metadata=users.reviewer()))
     assert (err.code, err.reason) == (grpc.StatusCode.PERMISSION_DENIED, "ROLE_REQUIRED")
-    err = await refused(cluster.stub.GetClaim(api.GetClaimRequest(claim_id="nope"),
+    err = await refused(cluster.stub.GetClaim(api.GetClaimRequest(claim_id=UNKNOWN_ID),
                                               metadata=users.auth("eve", "finance")))
     assert err.code is grpc.StatusCode.PERMISSION_DENIED
 
@@ -93,8 +96,8 @@ async def test_formal_customer_cannot_be_claimed(protection_cluster: MakeCluster
                                                  users: Users) -> None:
     cluster = await protection_cluster()
     customer = await add_customer(cluster)
-    async with cluster.service.deps.uow() as uow:
-        await handlers.contract_signed(uow, cluster.service.deps, cmd.RecordContractSigned(
+    async with cluster.service.unit_of_work() as uow:
+        await customer_events.contract_signed(uow, cluster.service.deps, cmd.RecordContractSigned(
             customer_id=customer, contract_id="k-1", signed_at=cluster.clock.now()))
         await uow.commit()
     err = await refused(claim(cluster, users, customer, "alice"))
@@ -140,7 +143,7 @@ async def test_permissions_on_claims(protection_cluster: MakeCluster, users: Use
                                         metadata=users.rep("alice")))
     assert err.code is grpc.StatusCode.PERMISSION_DENIED
     # Unknown claim: NOT_FOUND for someone allowed to act on claims.
-    err = await refused(stub.ApproveClaim(api.ApproveClaimRequest(claim_id="nope"),
+    err = await refused(stub.ApproveClaim(api.ApproveClaimRequest(claim_id=UNKNOWN_ID),
                                           metadata=users.reviewer()))
     assert err.code is grpc.StatusCode.NOT_FOUND
 

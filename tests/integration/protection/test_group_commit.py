@@ -52,7 +52,7 @@ async def test_claims_sent_together_share_batches_and_keep_their_own_events(
     assert {(e.code, e.reason) for e in refused} == {
         (grpc.StatusCode.FAILED_PRECONDITION, "ALREADY_PROTECTED")}
     assert {e.error_info.metadata["holder_id"] for e in refused} == {won[customers[0]].owner_id}
-    batcher = cluster.service.servicer.claims
+    batcher = cluster.service.requests.claims
     assert batcher.requests == 25
     assert batcher.batches < batcher.requests  # they did share
 
@@ -119,4 +119,4 @@ async def test_releases_sent_together_each_decided_alone(
     pool = await cluster.stub.ListPoolCustomers(api.ListPoolCustomersRequest(),
                                                 metadata=users.rep("x"))
     assert {c.customer_id for c in pool.customers} == {c.customer_id for c in claims}
-    assert cluster.service.servicer.changes.batches < len(releases)
+    assert cluster.service.requests.changes.batches < len(releases)

@@ -20,6 +20,9 @@ from tests.support.grpc_errors import rich_error
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
 
+# Well-formed, but no such record.
+UNKNOWN_ID = "0190a6f4-8f5c-7a3e-9c1a-4d2b8e6f0a11"
+
 MakeCluster = Callable[..., Awaitable[Cluster]]
 
 
@@ -45,7 +48,7 @@ async def test_nul_bytes_are_refused_before_they_reach_postgresql(
          "claim_id"),
         (stub.ClaimCustomer(api.ClaimCustomerRequest(customer_id=customer, request_id="\0"),
                             metadata=users.rep("a")), "request_id"),
-        (stub.RequestPromotion(api.RequestPromotionRequest(claim_id="c", reason="a\0b"),
+        (stub.RequestPromotion(api.RequestPromotionRequest(claim_id=UNKNOWN_ID, reason="a\0b"),
                                metadata=users.rep("a")), "reason"),
     ]
     for call, field in calls:
@@ -65,7 +68,7 @@ async def test_durations_past_protobufs_range_are_refused(
         max_time_in_pool=Duration(seconds=315_576_000_001)), metadata=users.rep("a")))
     assert fields(error) == [("max_time_in_pool", "INVALID_DURATION")]
     error = await refused(cluster.stub.DecideExtension(api.DecideExtensionRequest(
-        claim_id="c", approve=True, length=Duration(seconds=-9_223_372_036_854_775_808)),
+        claim_id=UNKNOWN_ID, approve=True, length=Duration(seconds=-9_223_372_036_854_775_808)),
         metadata=users.manager()))
     assert fields(error) == [("length", "INVALID_DURATION")]
 
@@ -95,3 +98,30 @@ async def test_bytes_that_are_not_the_request_type_are_invalid_argument(
     error = await refused(cluster.stub.GetClaim(api.GetClaimRequest(
         claim_id="0190a6f4-8f5c-7a3e-9c1a-4d2b8e6f0a11"), metadata=users.rep("a")))
     assert error.code() == grpc.StatusCode.NOT_FOUND
+
+
+async def test_the_claims_holder_without_roles_can_do_nothing_with_it(
+        protection_cluster: MakeCluster, users: Users) -> None:
+    """Holding a claim is checked in addition to a role, never instead of it."""
+    cluster = await protection_cluster()
+    stub = cluster.stub
+    customer = await add_customer(cluster)
+    held = (await stub.ClaimCustomer(api.ClaimCustomerRequest(customer_id=customer),
+                                     metadata=users.rep("alice"))).claim
+    stripped = users.auth("alice")
+    for call in (
+        stub.GetClaim(api.GetClaimRequest(claim_id=held.id), metadata=stripped),
+        stub.ListClaims(api.ListClaimsRequest(), metadata=stripped),
+        stub.RequestPromotion(api.RequestPromotionRequest(claim_id=held.id, reason="意向明确"),
+                              metadata=stripped),
+        stub.RequestExtension(api.RequestExtensionRequest(claim_id=held.id, reason="再跟进"),
+                              metadata=stripped),
+        stub.ResubmitClaim(api.ResubmitClaimRequest(claim_id=held.id), metadata=stripped),
+        stub.ReleaseCustomer(api.ReleaseCustomerRequest(claim_id=held.id), metadata=stripped),
+    ):
+        detail = rich_error(await refused(call))
+        assert (detail.code, detail.reason) == (grpc.StatusCode.PERMISSION_DENIED,
+                                                "ROLE_REQUIRED")
+    still = await stub.GetClaim(api.GetClaimRequest(claim_id=held.id),
+                                metadata=users.rep("alice"))
+    assert still.claim.stage == held.stage and still.claim.version == held.version

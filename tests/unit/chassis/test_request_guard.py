@@ -16,6 +16,8 @@ from services.chassis.errors import InvalidArgument
 from services.chassis.request_guard import RequestGuard, RequestLimits, check_request
 from services.chassis.settings import InfraSettings
 
+ID = "0190a6f4-8f5c-7a3e-9c1a-4d2b8e6f0a11"
+
 
 def violations(message: object) -> list[tuple[str, str]]:
     with pytest.raises(InvalidArgument) as caught:
@@ -34,16 +36,16 @@ def test_an_ordinary_request_passes() -> None:
 
 @pytest.mark.parametrize("text", ["\x00", "a\x00b", "\x07", "\x1b[31m", "\x7f", "\x85"])
 def test_control_characters_are_refused_wherever_the_string_is(text: str) -> None:
-    assert violations(papi.RequestPromotionRequest(claim_id="c", reason=text)) == [
+    assert violations(papi.RequestPromotionRequest(claim_id=ID, reason=text)) == [
         ("reason", "CONTROL_CHARACTER")]
-    assert violations(rpc.UpdateContractDraftRequest(draft=rpc.ContractDraftInput(
+    assert violations(rpc.UpdateContractDraftRequest(contract_id=ID, draft=rpc.ContractDraftInput(
         lines=[rpc.ContractLineInput(product="ok"), rpc.ContractLineInput(product=text)]))) == [
         ("draft.lines[1].product", "CONTROL_CHARACTER")]
 
 
 def test_strings_are_at_most_4000_characters_by_default() -> None:
-    check_request(papi.RequestPromotionRequest(reason="长" * 4000))
-    assert violations(papi.RequestPromotionRequest(reason="长" * 4001)) == [
+    check_request(papi.RequestPromotionRequest(claim_id=ID, reason="长" * 4000))
+    assert violations(papi.RequestPromotionRequest(claim_id=ID, reason="长" * 4001)) == [
         ("reason", "TOO_LONG")]
 
 
@@ -64,7 +66,7 @@ def test_map_keys_and_values_are_checked() -> None:
 def test_unknown_enum_numbers_are_refused() -> None:
     assert violations(rpc.ListCustomersRequest(stage=99)) == [  # type: ignore[arg-type]
         ("stage", "UNKNOWN_ENUM_VALUE")]
-    assert violations(rpc.LogFollowUpRequest(channel=-1)) == [  # type: ignore[arg-type]
+    assert violations(rpc.LogFollowUpRequest(customer_id=ID, channel=-1)) == [  # type: ignore[arg-type]
         ("channel", "UNKNOWN_ENUM_VALUE")]
 
 
@@ -98,7 +100,8 @@ def test_timestamps_must_lie_in_the_plausible_window(seconds: int, nanos: int,
 ])
 def test_durations_are_at_most_200_years_either_way(seconds: int, nanos: int,
                                                     ok: bool) -> None:
-    request = papi.DecideExtensionRequest(length=Duration(seconds=seconds, nanos=nanos))
+    request = papi.DecideExtensionRequest(claim_id=ID,
+                                          length=Duration(seconds=seconds, nanos=nanos))
     if ok:
         check_request(request)
     else:
@@ -113,7 +116,7 @@ def test_the_window_and_the_longest_duration_are_settings() -> None:
     with pytest.raises(InvalidArgument):
         guard.check(rpc.ListCustomersRequest(created_after=Timestamp(seconds=1_500_000_000)))
     with pytest.raises(InvalidArgument):
-        guard.check(papi.DecideExtensionRequest(length=Duration(seconds=864_000)))
+        guard.check(papi.DecideExtensionRequest(claim_id=ID, length=Duration(seconds=864_000)))
     with pytest.raises(ValueError, match="CRM_EARLIEST_TIME"):
         InfraSettings(earliest_time=datetime(2030, 1, 1, tzinfo=UTC),
                       latest_time=datetime(2020, 1, 1, tzinfo=UTC))
@@ -132,3 +135,22 @@ def test_every_broken_field_is_reported_at_once() -> None:
         customer_id="\x00", notes="x" * 4001, occurred_at=Timestamp(nanos=-1)))
     assert found == [("customer_id", "CONTROL_CHARACTER"), ("notes", "TOO_LONG"),
                      ("occurred_at", "INVALID_TIMESTAMP")]
+
+
+def test_required_ids_must_be_given_and_canonical() -> None:
+    from crm.customer.v1 import customer_service_pb2 as customer_api
+
+    def refused(request: object) -> list[tuple[str, str]]:
+        return violations(request)
+
+    assert refused(customer_api.GetCustomerRequest()) == [("customer_id", "REQUIRED")]
+    for bad in ("x", "{0190a3c2-7b1e-7c4d-9f00-1a2b3c4d}", "0190a3c27b1e7c4d9f001a2b3c4d5e6f",
+                "0190a3c2-7b1e-7c4d-9f00-1a2b3c4d5e6g"):
+        assert refused(customer_api.GetCustomerRequest(customer_id=bad)) == [
+            ("customer_id", "INVALID_ID")]
+    check_request(customer_api.GetCustomerRequest(
+        customer_id="0190A3C2-7B1E-7C4D-9F00-1A2B3C4D5E6F"))
+    # An optional id (a filter) may be left out, but when given it is an id.
+    check_request(customer_api.ListContractsRequest())
+    assert refused(customer_api.ListContractsRequest(customer_id="7")) == [
+        ("customer_id", "INVALID_ID")]

@@ -63,3 +63,15 @@ def test_frozen() -> None:
     settings = InfraSettings()
     with pytest.raises(ValidationError):
         settings.db_pool_max = 3
+
+
+def test_production_refuses_the_development_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CRM_ENV", "production")
+    monkeypatch.delenv("CRM_AUTH_SECRET", raising=False)
+    with pytest.raises(ValidationError, match="CRM_AUTH_SECRET is the published development"):
+        InfraSettings()
+    monkeypatch.setenv("CRM_AUTH_SECRET", "a-real-secret-of-at-least-32-characters!")
+    assert InfraSettings().env == "production"
+    monkeypatch.setenv("CRM_ENV", "development")
+    monkeypatch.delenv("CRM_AUTH_SECRET")
+    assert InfraSettings().auth_secret == "dev-only-insecure-secret-change-me"

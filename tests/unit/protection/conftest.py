@@ -9,7 +9,8 @@ from services.protection.domain import commands as cmd
 from services.protection.domain.actors import Actor
 from services.protection.domain.model import Claim
 from services.protection.domain.policy import PolicyBook
-from services.protection.domain.registry import ProtectionRegistry
+
+from .fakes import FakeProtection
 
 REGION = "east"
 START = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # Monday 09:00 in China
@@ -35,11 +36,12 @@ def clock() -> ManualClock:
 
 
 class World:
-    """A registry plus a clock, with short-hands for the usual steps."""
+    """The real handlers on in-memory fakes (``reg``) plus a clock, with short-hands
+    for the usual steps."""
 
     def __init__(self, clock: ManualClock, policies: PolicyBook | None = None) -> None:
         self.clock = clock
-        self.reg = ProtectionRegistry(policies)
+        self.reg = FakeProtection(policies)
         for i in range(1, 6):
             self.reg.add_customer(f"c{i}", REGION, "B")
         self.reg.add_customer("vip", REGION, "A")

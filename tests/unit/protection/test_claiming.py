@@ -59,7 +59,7 @@ def test_expired_one_second_ago_is_claimable_without_any_sweeper(world: World) -
     assert world.reg.status("c1", world.now) is CustomerStatus.POOL
     new = world.claim("c1", BOB)
     assert new.from_pool and new.owner_id == "bob"
-    # the registry settled the lapsed claim, owing its ClaimExpired event
+    # the claim handler settled the lapsed claim, owing its ClaimExpired event
     assert old.stage is Stage.ENDED
     assert any(isinstance(e, ClaimExpired) for e in world.reg.collect_events())
 

@@ -113,6 +113,37 @@ def test_handover_is_all_or_nothing(world: World) -> None:
     assert mine.owner_id == "alice"
 
 
+def test_handover_validates_before_looking_at_claims(world: World) -> None:
+    """The registry's hand-over checked none of this; the real handler (stricter) does,
+    even when the departing rep holds nothing."""
+    with pytest.raises(PermissionDenied) as denied:
+        world.do(cmd.HandOverCustomers(from_owner_id="nobody", to_owner_id="bob",
+                                       to_department="d1", reason="left"), ALICE)
+    assert denied.value.reason == "NOT_DEPARTMENT_MANAGER"
+    with pytest.raises(InvalidArgument) as invalid:
+        world.do(cmd.HandOverCustomers(from_owner_id="nobody", to_owner_id="",
+                                       to_department="d1", reason="left"), MANAGER)
+    assert [(v.field, v.reason) for v in invalid.value.violations] == [
+        ("to_owner_id", "REQUIRED")]
+    world.claim("c1")
+    with pytest.raises(InvalidArgument):
+        world.do(cmd.HandOverCustomers(from_owner_id="alice", to_owner_id="",
+                                       to_department="d1", reason="left"), MANAGER)
+
+
+def test_handover_settles_the_lapsed_claims_it_leaves_behind(world: World) -> None:
+    lapsed = world.approved("c1")
+    held = world.claim("c2")
+    world.clock.advance(31 * DAY)
+    world.reg.collect_events()
+    moved = world.do(cmd.HandOverCustomers(from_owner_id="alice", to_owner_id="bob",
+                                           to_department="d1", reason="alice left"), MANAGER)
+    assert moved == [held]
+    assert lapsed.stage is Stage.ENDED and lapsed.owner_id == "alice"
+    kinds = {type(e).__name__ for e in world.reg.collect_events()}
+    assert kinds == {"ClaimExpired", "ClaimTransferred"}
+
+
 def test_full_history_across_claims(world: World) -> None:
     first = world.approved("c1")
     world.clock.advance(30 * DAY)  # expires, no sweeper

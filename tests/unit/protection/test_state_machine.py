@@ -1,5 +1,7 @@
 """Stateful property test: random sequences of every protection action and of time
-passing, checked step by step against a small independent reference model."""
+passing, run by the real service-layer handlers on the in-memory fakes
+(``fakes.FakeProtection``), checked step by step against a small independent
+reference model."""
 
 from __future__ import annotations
 
@@ -18,11 +20,11 @@ from services.protection.domain.actors import Actor
 from services.protection.domain.model import ACTIVE_STAGES, Claim, EndReason, Stage
 from services.protection.domain.ownership import CustomerStatus
 from services.protection.domain.policy import Policy, PolicyBook
-from services.protection.domain.registry import ProtectionRegistry
 from services.protection.domain.timers import Timer
 from services.protection.domain.working_days import WorkingCalendar, china_date
 
 from .conftest import START
+from .fakes import FakeProtection
 
 DAY = timedelta(days=1)
 REGION = "east"
@@ -81,7 +83,7 @@ class ProtectionMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.clock = ManualClock(START)
-        self.reg = ProtectionRegistry(PolicyBook(POLICY), CALENDAR)
+        self.reg = FakeProtection(PolicyBook(POLICY), CALENDAR)
         for c in CUSTOMERS:
             self.reg.add_customer(c, REGION, "B")
         self.holds: dict[str, Hold] = {}
@@ -351,7 +353,7 @@ class ProtectionMachine(RuleBasedStateMachine):
         claim = self.reg.claim(claim_id)
         wanted = timer in claim.timers(POLICY) and timer.due_at <= self.now
         version = claim.version
-        fired = claim.fire(timer, self.now, POLICY)
+        fired = self.reg.handle(cmd.FireTimer(claim_id=claim_id, timer=timer), None, self.now)
         assert fired == (claim.version != version)
         if fired:
             assert wanted

@@ -1,4 +1,4 @@
-"""Guards for the explicit ``now`` every domain operation takes."""
+"""Guards for the timezone-aware datetimes every domain operation takes (``now``, ``at``)."""
 
 from __future__ import annotations
 

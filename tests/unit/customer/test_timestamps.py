@@ -1,4 +1,5 @@
-"""Timestamps set in place agree with protobuf's own conversion."""
+"""Timestamps set in place (the chassis helper the customer service uses) agree with
+protobuf's own conversion."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from services.customer.entrypoints.translate import set_timestamp
+from services.chassis.protobuf import set_timestamp
 
 SHANGHAI = timezone(timedelta(hours=8))
 

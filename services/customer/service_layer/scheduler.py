@@ -2,13 +2,13 @@
 
 * Contract due dates: each step locks up to ``BATCH`` overdue signed contracts
   ``FOR UPDATE SKIP LOCKED`` and breaches them in one unit of work with their
-  events. Interval: ``CustomerSettings.contract_check_interval``.
+  events.
 * Classification ageing: each step locks up to ``BATCH`` customers whose
   ``classification_due_at`` has come (a purchase left the ABC window) and
-  recomputes them, emitting ``CustomerClassified`` on a change. Interval:
-  ``CustomerSettings.classification_check_interval``.
+  recomputes them, emitting ``CustomerClassified`` on a change.
 
-Any number of replicas may run them; none does a row twice.
+Both run every ``CustomerSettings.timer_interval``. Any number of replicas may
+run them; none does a row twice.
 """
 
 from __future__ import annotations
@@ -16,16 +16,17 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from services.chassis.service_runtime import ServiceRuntime
-from services.chassis.uow import UnitOfWork
-from services.customer.service_layer import classification, contracts
+from services.customer.service_layer import contracts, customers
 from services.customer.service_layer.deps import CustomerDeps
+from services.customer.service_layer.unit_of_work import CustomerUnitOfWork
 
 BATCH = 100
 
 
-async def _step(deps: CustomerDeps, work: Callable[[UnitOfWork], Awaitable[int]]) -> int:
+async def _step(deps: CustomerDeps,
+                work: Callable[[CustomerUnitOfWork], Awaitable[int]]) -> int:
     async with deps.uow() as uow:
-        done = await work(uow)
+        done = await work(deps.repositories(uow))
         await uow.commit()
     return done
 
@@ -38,7 +39,7 @@ async def check_contracts_once(deps: CustomerDeps, batch: int = BATCH) -> int:
 
 async def check_classifications_once(deps: CustomerDeps, batch: int = BATCH) -> int:
     """One step of the ageing timer; returns how many customers it recomputed."""
-    return await _step(deps, lambda uow: classification.recheck_due(
+    return await _step(deps, lambda uow: customers.recheck_classifications(
         uow, batch=batch, rules=deps.rules))
 
 
@@ -49,7 +50,6 @@ def start(runtime: ServiceRuntime, deps: CustomerDeps) -> None:
     async def ageing() -> int:
         return await check_classifications_once(deps)
 
-    runtime.add_worker("customer-contract-due-dates", due_dates, batch=BATCH,
-                       interval=deps.settings.contract_check_interval.total_seconds())
-    runtime.add_worker("customer-classification-ageing", ageing, batch=BATCH,
-                       interval=deps.settings.classification_check_interval.total_seconds())
+    interval = deps.settings.timer_interval.total_seconds()
+    runtime.add_worker("customer-contract-due-dates", due_dates, batch=BATCH, interval=interval)
+    runtime.add_worker("customer-classification-ageing", ageing, batch=BATCH, interval=interval)
