@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 ROLES ?= pre_sales
 USER_ID := $(if $(filter command line,$(origin USER)),$(USER),demo-user)
 
-.PHONY: install protos docs token servers up test lint typecheck unit integration bench clean
+.PHONY: install protos docs token servers up test lint typecheck unit integration bench clean mutation
 
 install: $(STAMP)
 
@@ -45,6 +45,16 @@ unit: install
 
 test: install servers lint typecheck
 	$(BIN)/pytest -q
+
+# Mutation testing of the pure domain (mutation/README.md), not part of `make test`:
+# every module under services/*/domain/ (10-30 min on 2 cores), or some of them:
+#   make mutation MODULES=services/protection/domain/policy.py
+# Unit tests only, no servers. Every selected mutant is run again (no stale verdicts).
+MODULES ?= $(wildcard services/*/domain/*.py)
+mutation: install
+	rm -rf mutants/tests mutants/mutmut-stats.json
+	$(BIN)/mutmut run $(foreach m,$(MODULES),'$(subst /,.,$(basename $(m))).*')
+	$(BIN)/python mutation/report.py $(MODULES)
 
 bench: install servers
 	@echo "see bench/README.md for each benchmark's command"

@@ -1,11 +1,14 @@
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import chinese_calendar
 import pytest
 
-from services.protection.domain.working_days import CHINA_TZ, WorkingCalendar, china_date
+from services.protection.domain.working_days import WorkingCalendar, china_date
+
+# China's offset written out (not the module's CHINA_TZ): a changed constant must fail here.
+CHINA_TZ = timezone(timedelta(hours=8))
 
 
 def test_library_view_of_2026_national_day() -> None:
