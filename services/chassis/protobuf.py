@@ -92,11 +92,16 @@ def read_duration(value: Duration, *, field: str) -> timedelta:
 
 
 def optional_duration(message: Any, field: str, *, path: str | None = None,
-                      ) -> timedelta | None:
+                      non_negative: bool = False) -> timedelta | None:
+    """The field's ``timedelta``, None when unset; ``non_negative``: a length, a filter
+    ("in the pool at least...") where a negative value means nothing."""
     if not message.HasField(field):
         return None
     value: Duration = getattr(message, field)
-    return read_duration(value, field=path or field)
+    length = read_duration(value, field=path or field)
+    if non_negative and length < timedelta(0):
+        raise _invalid(path or field, "must not be negative", "NEGATIVE_DURATION")
+    return length
 
 
 # ---------------------------------------------------------------------- Date

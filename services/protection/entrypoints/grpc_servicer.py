@@ -128,8 +128,8 @@ class ProtectionServicer(api_grpc.ProtectionServiceServicer):
         self._actor()
         page = await self.views.pool_customers(
             now=self.deps.now(), region=request.region, industry=request.industry,
-            min_in_pool=optional_duration(request, "min_time_in_pool"),
-            max_in_pool=optional_duration(request, "max_time_in_pool"),
+            min_in_pool=optional_duration(request, "min_time_in_pool", non_negative=True),
+            max_in_pool=optional_duration(request, "max_time_in_pool", non_negative=True),
             size=self._size(request.page_size), token=request.page_token)
         return api.ListPoolCustomersResponse(customers=[pool_message(e) for e in page.items],
                                              next_page_token=page.next_token)
@@ -209,7 +209,7 @@ class ProtectionServicer(api_grpc.ProtectionServiceServicer):
                                       api.DecideExtensionResponse,
                                       cmd.RefuseExtension(claim_id=request.claim_id,
                                                           reason=request.note))
-        length = optional_duration(request, "length")
+        length = optional_duration(request, "length", non_negative=True)
         return await self._change(request.request_id,
                                   api.DecideExtensionResponse,
                                   cmd.ApproveExtension(claim_id=request.claim_id),

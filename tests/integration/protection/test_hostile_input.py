@@ -125,3 +125,16 @@ async def test_the_claims_holder_without_roles_can_do_nothing_with_it(
     still = await stub.GetClaim(api.GetClaimRequest(claim_id=held.id),
                                 metadata=users.rep("alice"))
     assert still.claim.stage == held.stage and still.claim.version == held.version
+
+
+async def test_negative_lengths_and_pool_filters_are_refused(
+        protection_cluster: MakeCluster, users: Users) -> None:
+    cluster = await protection_cluster()
+    for field in ("min_time_in_pool", "max_time_in_pool"):
+        error = await refused(cluster.stub.ListPoolCustomers(api.ListPoolCustomersRequest(
+            **{field: Duration(seconds=-3600)}), metadata=users.rep("a")))
+        assert fields(error) == [(field, "NEGATIVE_DURATION")]
+    error = await refused(cluster.stub.DecideExtension(api.DecideExtensionRequest(
+        claim_id=UNKNOWN_ID, approve=True, length=Duration(seconds=-86_400)),
+        metadata=users.manager()))
+    assert fields(error) == [("length", "NEGATIVE_DURATION")]

@@ -81,3 +81,20 @@ def test_money_in_fen_and_currency() -> None:
     with pytest.raises(InvalidArgument) as caught:
         read_money(Money(currency_code="USD", amount_minor=1), field="draft.amount")
     assert reason(caught.value) == ("draft.amount", "UNSUPPORTED_CURRENCY")
+
+
+def test_a_length_or_a_filter_may_not_be_negative() -> None:
+    from google.protobuf.duration_pb2 import Duration
+
+    from crm.protection.v1 import protection_service_pb2 as papi
+    from services.chassis.errors import InvalidArgument
+    from services.chassis.protobuf import optional_duration
+
+    request = papi.ListPoolCustomersRequest(min_time_in_pool=Duration(seconds=-60))
+    assert optional_duration(request, "min_time_in_pool") == timedelta(seconds=-60)
+    with pytest.raises(InvalidArgument) as caught:
+        optional_duration(request, "min_time_in_pool", non_negative=True)
+    [violation] = caught.value.violations
+    assert (violation.field, violation.reason) == ("min_time_in_pool", "NEGATIVE_DURATION")
+    assert optional_duration(papi.ListPoolCustomersRequest(), "min_time_in_pool",
+                             non_negative=True) is None
