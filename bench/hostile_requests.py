@@ -1,6 +1,6 @@
 """Thousands of generated hostile requests to every RPC of every service.
 
-The long form of ``tests/e2e/test_hostile_requests.py`` (which sends 40 per
+The long form of ``tests/e2e/test_hostile_requests.py`` (which sends 300 per
 RPC in ``make test``): each service runs as its own process on a throw-away
 schema of the database ``crm_fuzz``, its own exchange and queues (deleted at
 the end); every method gets ``--requests`` generated requests and a fifth as

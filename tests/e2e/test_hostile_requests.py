@@ -3,7 +3,7 @@
 Each service runs as its own process. Its RPCs are read from its descriptors
 (``crm.<svc>.v1.<svc>_service.proto``), so a new service or RPC is covered
 without touching this file. Every method gets ``CRM_FUZZ_REQUESTS`` generated
-requests (40 by default; ``bench/hostile_requests.py`` sends thousands) plus a
+requests (300 by default; ``bench/hostile_requests.py`` sends thousands) plus a
 fifth as many undecodable payloads, under tokens from none to every role.
 Afterwards the service must still answer, and its log must hold no crash.
 """
@@ -29,7 +29,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = sorted(p.parent.name for p in (ROOT / "services").glob("*/__main__.py"))
-COUNT = int(os.environ.get("CRM_FUZZ_REQUESTS", "40"))
+COUNT = int(os.environ.get("CRM_FUZZ_REQUESTS", "300"))
 SEED = int(os.environ.get("CRM_FUZZ_SEED", "1"))
 
 
