@@ -10,6 +10,7 @@ from services.chassis.events import OutgoingEvent
 from services.customer.adapters.event_codec import outgoing
 from services.customer.domain.errors import LeadAlreadyExists, LeadNotFound
 from services.customer.domain.lead_aggregate import Dealer, Lead
+from services.customer.domain.masking import mask_phone
 from services.customer.domain.normalize import search_keys
 
 LEAD_COLUMNS = (
@@ -59,7 +60,7 @@ class PostgresLeads:
         for phone in lead.phone_numbers:
             holder = await self._claim_phone(phone, lead.id)
             if holder is not None:
-                raise LeadAlreadyExists(holder, phone)
+                raise await self._duplicate(holder, phone)
         self._publish(lead)
 
     async def save(self, lead: Lead) -> None:
@@ -85,6 +86,16 @@ class PostgresLeads:
         for event in lead.events:
             self._add_event(outgoing(event))
         lead.events.clear()
+
+    async def _duplicate(self, holder: str, phone: str) -> LeadAlreadyExists:
+        """The refusal with a summary of the existing lead, its number masked."""
+        row = await self._conn.fetchrow(
+            "SELECT created_by, created_at, status FROM leads WHERE id = $1::uuid", holder)
+        if row is None:  # its own transaction is not committed yet
+            return LeadAlreadyExists(holder, mask_phone(phone))
+        return LeadAlreadyExists(holder, mask_phone(phone), entered_by=row["created_by"],
+                                 entered_at=row["created_at"].isoformat(timespec="seconds"),
+                                 status=row["status"])
 
     async def _claim_phone(self, phone: str, lead_id: str) -> str | None:
         """Reserve ``phone`` for ``lead_id``; None on success, else the lead that holds it.

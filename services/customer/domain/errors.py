@@ -54,12 +54,20 @@ class LeadAlreadyExists(AlreadyExists):
 
     default_reason = "LEAD_ALREADY_EXISTS"
 
-    def __init__(self, existing_id: str, phone: str) -> None:
+    def __init__(self, existing_id: str, phone: str, *, entered_by: str = "",
+                 entered_at: str = "", status: str = "") -> None:
+        # What the agent needs to see about the existing lead without opening it
+        # (they may not be allowed to): who entered it, when, where it stands, and
+        # the number masked.
+        summary = {"phone": phone, "entered_by": entered_by, "entered_at": entered_at,
+                   "status": status}
+        said = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in summary.items()
+                         if v and k != "phone")
         super().__init__(
             "lead",
             existing_id,
-            "this lead already exists",
-            metadata={"phone": phone},
+            "this lead already exists" + (f" ({said})" if said else ""),
+            metadata={k: v for k, v in summary.items() if v},
         )
         self.phone = phone
 

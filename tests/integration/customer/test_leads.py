@@ -102,6 +102,7 @@ async def test_duplicate_phone_is_refused_with_the_existing_lead(
         customer_service: CustomerService) -> None:
     svc = customer_service
     first = await create(svc, agent(svc), landline="010-87654321")
+    first_day = first.created_at.ToDatetime().date().isoformat()
     for dup in ({"mobile": first.mobile, "landline": ""},
                 {"mobile": phone(), "landline": "(010) 8765 4321"}):
         err = await refused(svc.stub.CreateLead(rpc.CreateLeadRequest(lead=lead_input(**dup)),
@@ -110,6 +111,11 @@ async def test_duplicate_phone_is_refused_with_the_existing_lead(
         assert "this lead already exists" in err.message
         assert err.error_info is not None
         assert err.error_info.metadata["existing_id"] == first.id
+        # A privacy-aware summary: who entered it, when, its status; the number masked.
+        meta = err.error_info.metadata
+        assert (meta["entered_by"], meta["status"]) == ("agent-a", "new")
+        assert meta["entered_at"].startswith(first_day)
+        assert "*" in meta["phone"] and meta["phone"] not in (first.mobile, first.landline)
     # The agent can open the existing record (a manager here: it is agent-a's lead).
     got = await svc.stub.GetLead(rpc.GetLeadRequest(lead_id=first.id), metadata=svc.manager())
     assert got.lead.id == first.id

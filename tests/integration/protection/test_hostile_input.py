@@ -130,9 +130,11 @@ async def test_the_claims_holder_without_roles_can_do_nothing_with_it(
 async def test_negative_lengths_and_pool_filters_are_refused(
         protection_cluster: MakeCluster, users: Users) -> None:
     cluster = await protection_cluster()
-    for field in ("min_time_in_pool", "max_time_in_pool"):
-        error = await refused(cluster.stub.ListPoolCustomers(api.ListPoolCustomersRequest(
-            **{field: Duration(seconds=-3600)}), metadata=users.rep("a")))
+    hour_back = Duration(seconds=-3600)
+    for field, request in (
+            ("min_time_in_pool", api.ListPoolCustomersRequest(min_time_in_pool=hour_back)),
+            ("max_time_in_pool", api.ListPoolCustomersRequest(max_time_in_pool=hour_back))):
+        error = await refused(cluster.stub.ListPoolCustomers(request, metadata=users.rep("a")))
         assert fields(error) == [(field, "NEGATIVE_DURATION")]
     error = await refused(cluster.stub.DecideExtension(api.DecideExtensionRequest(
         claim_id=UNKNOWN_ID, approve=True, length=Duration(seconds=-86_400)),
