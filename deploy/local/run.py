@@ -185,9 +185,11 @@ async def main() -> int:
     for p in procs:
         env[p.port_variable] = str(p.port)
         env[f"{p.name.upper()}_ADDRESS"] = f"127.0.0.1:{p.port}"
-    if any(p.name == "customer" for p in procs):
-        # Protection asks the customer service about customers it has not heard of yet.
+    names = {p.name for p in procs}
+    if {"customer", "protection"} <= names:
+        # Each asks the other where its copy (fed by events) may be a moment behind.
         env.setdefault("PROTECTION_CUSTOMER_ADDRESS", env["CUSTOMER_ADDRESS"])
+        env.setdefault("CUSTOMER_PROTECTION_ADDRESS", env["PROTECTION_ADDRESS"])
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

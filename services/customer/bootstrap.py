@@ -10,6 +10,7 @@ from services.chassis.clock import Clock
 from services.chassis.grpc_server import ServiceBinding
 from services.chassis.service_runtime import ServiceRuntime
 from services.chassis.settings import InfraSettings
+from services.customer.adapters.ownership_lookup import OwnershipLookup
 from services.customer.config import CustomerSettings
 from services.customer.entrypoints import event_consumer
 from services.customer.entrypoints.grpc_servicer import CustomerServicer
@@ -49,8 +50,14 @@ async def build(
     search_pool = await runtime.open_pool(
         "search", max_size=max(2, infra.db_pool_max // 2),
         server_settings={"plan_cache_mode": "force_generic_plan"})
+    ownership = None
+    if settings.protection_address:
+        ownership = OwnershipLookup.for_service(
+            settings.protection_address, secret=infra.auth_secret, issuer=infra.auth_issuer,
+            name=settings.service_name)
+        runtime.on_close("ownership lookup", ownership.close)
     deps = CustomerDeps(runtime=runtime, settings=settings, rules=settings.rules(),
-                        search_pool=search_pool)
+                        search_pool=search_pool, ownership=ownership)
     servicer = CustomerServicer(deps)
     runtime.add_service(ServiceBinding(
         customer_service_pb2_grpc.add_CustomerServiceServicer_to_server, servicer,

@@ -54,6 +54,9 @@ class CustomerSettings(ServiceSettings):
     # DOMAIN 1.7 names no expiry for VIP earned by purchases: unset keeps it once
     # earned; a number of days makes it lapse when its purchases are that old.
     vip_lookback_days: int | None = Field(default=None, ge=1)
+    # The protection service (host:port), asked who holds a customer when the owner
+    # read model may be behind (a contract right after a promotion); empty: never.
+    protection_address: str = ""
     # Contracts: number format "<prefix>-<year>-<seq>".
     contract_number_prefix: str = "HT"
     # Collision search: a smaller first page than other lists.

@@ -104,3 +104,56 @@ async def test_an_unreachable_customer_service_is_unavailable_with_a_retry_delay
         assert error.retry_delay is not None and error.retry_delay > 0
     finally:
         assert await guard.stop() == 0, guard.output()
+
+
+async def test_a_contract_can_be_reserved_the_moment_a_claim_is_promoted(
+        infra_settings: InfraSettings, rabbit_names: RabbitNames,
+        new_schema: Callable[[str], str]) -> None:
+    """The customer service never hears protection's events here (another exchange):
+    its owner model says 'in the pool' until it asks protection."""
+    customer_port, protection_port = free_port(), free_port()
+    name = f"customer-raw-{uuid.uuid4().hex[:8]}"
+    rabbit_names.track_consumer_queue(infra_settings.queue_name(name))
+    apart = infra_settings.model_copy(update={"exchange": f"{infra_settings.exchange}.apart"})
+    customers_process = await ServiceProcess.start("customer", apart, {
+        "schema_name": new_schema("raw_cust"), "service_name": name,
+        "protection_address": f"127.0.0.1:{protection_port}"}, port=customer_port)
+    guard_name = f"protection-raw-{uuid.uuid4().hex[:8]}"
+    rabbit_names.track_consumer_queue(infra_settings.queue_name(guard_name))
+    guard = await ServiceProcess.start("protection", infra_settings, {
+        "schema_name": new_schema("raw_prot"), "service_name": guard_name,
+        "customer_address": customers_process.address}, port=protection_port)
+    rep, manager = metadata("u-rep", "pre_sales"), metadata("u-mgr", "manager")
+    try:
+        async with grpc.aio.insecure_channel(customers_process.address) as c_channel, \
+                grpc.aio.insecure_channel(guard.address) as p_channel:
+            customers = customer_rpc.CustomerServiceStub(c_channel)
+            claims = protection_rpc.ProtectionServiceStub(p_channel)
+            created = (await customers.CreateCustomer(rpc.CreateCustomerRequest(
+                customer=rpc.CustomerInput(
+                    name=f"晋升即签{uuid.uuid4().hex[:6]}有限公司", address="江苏省靖江市2号",
+                    industry="空调暖通", mobile="13900004444", introduction="e2e")),
+                metadata=rep)).customer
+            claim = (await claims.ClaimCustomer(papi.ClaimCustomerRequest(
+                customer_id=created.id), metadata=rep)).claim
+            await claims.ApproveClaim(papi.ApproveClaimRequest(claim_id=claim.id),
+                                      metadata=metadata("u-rev", "reviewer"))
+            await claims.RequestPromotion(papi.RequestPromotionRequest(
+                claim_id=claim.id, reason="客户已确认采购意向"), metadata=rep)
+            await claims.DecidePromotion(papi.DecidePromotionRequest(
+                claim_id=claim.id, approve=True), metadata=manager)
+            reserved = (await customers.ReserveContractNumber(rpc.ReserveContractNumberRequest(
+                customer_id=created.id), metadata=rep)).contract
+            assert reserved.customer_id == created.id and reserved.number
+            # ... and the customer service now knows the owner too.
+            seen = (await customers.GetCustomer(rpc.GetCustomerRequest(customer_id=created.id),
+                                                metadata=rep)).customer
+            assert seen.ownership.owner_id == "u-rep"
+            # Another rep is still refused: protection agrees with the refusal.
+            with pytest.raises(grpc.aio.AioRpcError) as caught:
+                await customers.ReserveContractNumber(rpc.ReserveContractNumberRequest(
+                    customer_id=created.id), metadata=metadata("u-other", "pre_sales"))
+            assert caught.value.code() is grpc.StatusCode.PERMISSION_DENIED
+    finally:
+        assert await guard.stop() == 0, guard.output()
+        assert await customers_process.stop() == 0, customers_process.output()

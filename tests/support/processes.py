@@ -53,8 +53,8 @@ class ServiceProcess:
 
     @classmethod
     async def start(cls, service: str, infra: InfraSettings, settings: dict[str, Any],
-                    *, limit: float = 60.0) -> ServiceProcess:
-        port = free_port()
+                    *, limit: float = 60.0, port: int | None = None) -> ServiceProcess:
+        port = port or free_port()
         env = {
             **os.environ,
             "PYTHONUNBUFFERED": "1",

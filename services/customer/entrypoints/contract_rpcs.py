@@ -12,6 +12,7 @@ import grpc
 
 from crm.customer.v1 import contract_pb2 as cpb
 from crm.customer.v1 import customer_service_pb2 as rpc
+from services.chassis.errors import FailedPrecondition, PermissionDenied
 from services.chassis.protobuf import optional_date, read_money, set_timestamp, to_date, to_money
 from services.customer import views
 from services.customer.domain.contract_aggregate import Contract, Delivery, Payment
@@ -114,6 +115,16 @@ class ContractRpcs:
                 rules=deps.rules)
             return rpc.ReserveContractNumberResponse(contract=contract_message(contract))
 
+        try:
+            return await once(deps, request.request_id, rpc.ReserveContractNumberResponse, work)
+        except (FailedPrecondition, PermissionDenied) as refusal:
+            # Refused on the owner read model, which may be behind protection (a
+            # promotion a moment ago): ask protection, and go on if it says otherwise.
+            if (refusal.reason not in contracts.STALE_OWNERSHIP_REASONS
+                    or deps.ownership is None
+                    or not await customers.refresh_ownership(deps, deps.ownership,
+                                                             request.customer_id)):
+                raise
         return await once(deps, request.request_id, rpc.ReserveContractNumberResponse, work)
 
     async def UpdateContractDraft(self, request: rpc.UpdateContractDraftRequest,

@@ -20,6 +20,10 @@ from services.customer.domain.contracts import TERMINABLE, Draft, PaymentMethod
 from services.customer.domain.rules import CustomerRules
 from services.customer.service_layer.unit_of_work import CustomerUnitOfWork
 
+# Refusals of a reservation that depend on who holds the customer: worth checking
+# with protection when the owner read model may be behind.
+STALE_OWNERSHIP_REASONS = frozenset({"CUSTOMER_NOT_INTENTION", "NOT_CUSTOMER_OWNER"})
+
 
 async def reserve_number(uow: CustomerUnitOfWork, actor: Actor, customer_id: str, *,
                          prefix: str, rules: CustomerRules) -> Contract:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Protocol
 
 from services.chassis.errors import FieldViolation, InvalidArgument
 from services.chassis.ids import is_uuid, new_id
@@ -29,6 +30,9 @@ from services.customer.domain.customers import ContactDraft, CustomerDraft
 from services.customer.domain.rules import CustomerRules
 from services.customer.domain.validation import clean_text
 from services.customer.service_layer.unit_of_work import CustomerUnitOfWork
+
+if TYPE_CHECKING:
+    from services.customer.service_layer.deps import CustomerDeps
 
 CHANNELS = ("call", "visit", "email", "sms", "other")
 # A follow-up dated a little ahead is clock skew; further ahead is a typo.
@@ -177,6 +181,26 @@ class ClaimState:
     stage: str
     expires_at: datetime | None
     formal: bool
+
+
+class OwnershipSource(Protocol):
+    """Protection, asked directly (``adapters.ownership_lookup``): the live claim's state
+    now, or None when nobody holds the customer."""
+
+    async def holder(self, customer_id: str) -> ClaimState | None: ...
+
+
+async def refresh_ownership(deps: CustomerDeps, source: OwnershipSource,
+                            customer_id: str) -> bool:
+    """Bring the owner read model up to what protection says now; True if it changed
+    (a newer claim version than the events have brought so far)."""
+    state = await source.holder(customer_id)
+    if state is None:
+        return False
+    async with deps.uow() as uow:
+        changed = await apply_claim_state(deps.repositories(uow), state)
+        await uow.commit()
+    return changed
 
 
 async def apply_claim_state(uow: CustomerUnitOfWork, state: ClaimState) -> bool:

@@ -4,6 +4,7 @@ the settings and the rules; and the caller as a domain ``Actor``."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import asyncpg
 
@@ -20,6 +21,9 @@ from services.customer.domain.actors import Actor
 from services.customer.domain.rules import CustomerRules
 from services.customer.service_layer.search_plan import Planner
 
+if TYPE_CHECKING:
+    from services.customer.service_layer.customers import OwnershipSource
+
 
 @dataclass
 class CustomerDeps:
@@ -28,6 +32,8 @@ class CustomerDeps:
     rules: CustomerRules
     # Collision search's connections plan generically (bootstrap.py); None: the main pool.
     search_pool: asyncpg.Pool | None = None
+    # Protection, asked when the owner read model may be behind (None: never asked).
+    ownership: OwnershipSource | None = None
     planner: Planner = field(init=False)
     page_sizes: PageSizes = field(init=False)
 

@@ -12,6 +12,8 @@ class Role(StrEnum):
     REVIEWER = "reviewer"
     MANAGER = "manager"
     ADMIN = "admin"
+    # Another service of the system calling with its own identity.
+    SYSTEM = "system"
 
 
 @dataclass(frozen=True)
