@@ -39,12 +39,13 @@ T = TypeVar("T")
 Metadata = tuple[tuple[str, str], ...]
 
 
-def user(user_id: str, *roles: str, department: str = "sales-1") -> Metadata:
+def user(user_id: str, *roles: str, department: str = "sales-1", name: str = "") -> Metadata:
     return call_metadata(mint_token(TEST_AUTH_SECRET, user_id, issuer=TEST_AUTH_ISSUER,
-                                    roles=roles, department=department, region="cn-east"))
+                                    roles=roles, department=department, region="cn-east",
+                                    display_name=name))
 
 
-REP = user("u-e2e-rep", "pre_sales")
+REP = user("u-e2e-rep", "pre_sales", name="张三")
 REVIEWER = user("u-e2e-reviewer", "reviewer", department="cs")
 MANAGER = user("u-e2e-manager", "manager")
 
@@ -142,6 +143,12 @@ async def test_a_signed_contract_makes_the_customer_formal_in_both_services(
                                      "the customer service to show the approved claim")
         assert potential.ownership.owner_id == "u-e2e-rep"
         assert potential.ownership.HasField("expires_at")
+        # The holder's name travels with the claim: GetCustomer and the collision search.
+        assert potential.ownership.owner_name == "张三"
+        found = await customers.SearchCollisions(rpc.SearchCollisionsRequest(
+            keyword=created.name[:6]), metadata=MANAGER)
+        [match] = [m for m in found.matches if m.id == created.id]
+        assert (match.ownership.owner_id, match.ownership.owner_name) == ("u-e2e-rep", "张三")
 
         await protection.RequestPromotion(papi.RequestPromotionRequest(
             claim_id=claimed.id, reason="客户确认采购意向"), metadata=REP)

@@ -113,6 +113,7 @@ class PostgresCustomers:
 
     async def apply_claim_state(self, *, customer_id: str, claim_id: str, claim_version: int,
                                 owner_id: str | None, owner_department: str | None,
+                                owner_name: str | None,
                                 stage: str, expires_at: datetime | None,
                                 formal: bool) -> bool:
         """Apply a claim's state unless it is stale; True when the row changed.
@@ -125,14 +126,14 @@ class PostgresCustomers:
             UPDATE customers
             SET owner_id = $4, owner_department = $5, ownership_stage = $6,
                 ownership_expires_at = $7, claim_id = $2, ownership_version = $3,
-                formal = formal OR $8
+                formal = formal OR $8, owner_name = $9
             WHERE id = $1::uuid
               AND (claim_id IS NULL
                    OR $2 > claim_id COLLATE "C"
                    OR (claim_id = $2 AND ownership_version < $3))
             """,
             customer_id, claim_id, claim_version, owner_id, owner_department, stage,
-            expires_at, formal)
+            expires_at, formal, owner_name)
         return status.endswith(" 1")
 
     # ------------------------------------------------------------ helpers

@@ -72,6 +72,7 @@ class OwnershipLookup:
         return ClaimState(
             customer_id=customer_id, claim_id=claim.id, claim_version=claim.version,
             owner_id=claim.owner_id or None, owner_department=claim.owner_department or None,
+            owner_name=claim.owner_name or None,
             stage=stage, expires_at=None if formal else optional_timestamp(claim, "expires_at"),
             formal=formal)
 

@@ -82,6 +82,7 @@ class SearchRow(NamedTuple):
     expires_at: datetime | None
     claim_id: str | None
     registered_by: str
+    owner_name: str | None
 
     def keyset(self) -> list[Any]:
         return [self.rank, len(self.norm), self.norm, self.kind, self.id]
@@ -199,9 +200,10 @@ def _pinyin_scans(plan: SearchPlan, p: _Page, frequency: Mapping[str, float]) ->
 _CUSTOMER_FIELDS = """c.name, h.norm, h.rank, h.match, coalesce(c.region, '') AS region,
     c.industry, coalesce(c.mobile, c.landline, '') AS phone, c.archived, c.owner_id,
     c.owner_department, c.ownership_stage AS stage, c.ownership_expires_at AS expires_at,
-    c.claim_id, c.registered_by"""
+    c.claim_id, c.registered_by, c.owner_name"""
 _LEAD_FIELDS = """l.name, h.norm, h.rank, h.match, '', '', coalesce(l.mobile, l.landline, ''),
-    false, l.created_by, NULL::text, NULL::text, NULL::timestamptz, NULL::text, l.created_by"""
+    false, l.created_by, NULL::text, NULL::text, NULL::timestamptz, NULL::text, l.created_by,
+    NULL::text"""
 
 
 def _top(scans: list[str], limit: str) -> str:

@@ -224,6 +224,7 @@ class Customer:
     vip_nominated: bool = False
     classification_due_at: datetime | None = None
     last_follow_up_id: str | None = None
+    owner_name: str | None = None  # the holder's display name (owner read model)
     # Recorded since loading; the repository writes and clears them on save.
     events: list[events.CustomerEvent] = field(default_factory=list, repr=False,
                                                compare=False)
@@ -241,7 +242,7 @@ class Customer:
         return effective_ownership(
             owner_id=self.owner_id, owner_department=self.owner_department,
             stage=self.ownership_stage, expires_at=self.ownership_expires_at,
-            claim_id=self.claim_id, now=now)
+            claim_id=self.claim_id, now=now, owner_name=self.owner_name)
 
     @property
     def details_complete(self) -> bool:

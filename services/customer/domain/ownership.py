@@ -30,6 +30,7 @@ class EffectiveOwnership:
     stage: str
     expires_at: datetime | None
     claim_id: str
+    owner_name: str = ""
 
     @property
     def in_pool(self) -> bool:
@@ -41,8 +42,8 @@ POOLED = EffectiveOwnership("", "", IN_POOL, None, "")
 
 def effective_ownership(*, owner_id: str | None, owner_department: str | None, stage: str,
                         expires_at: datetime | None, claim_id: str | None,
-                        now: datetime) -> EffectiveOwnership:
+                        now: datetime, owner_name: str | None = None) -> EffectiveOwnership:
     if in_pool(stage, expires_at, now):
         return POOLED
     return EffectiveOwnership(owner_id or "", owner_department or "", stage, expires_at,
-                              claim_id or "")
+                              claim_id or "", owner_name or "")

@@ -61,6 +61,7 @@ def customer_message(c: Customer, deps: CustomerDeps, *, visible: bool) -> pb.Cu
     set_timestamp(msg.last_deal_at, c.last_deal_at)
     own = c.ownership(deps.clock.now())
     msg.ownership.CopyFrom(pb.Ownership(owner_id=own.owner_id, claim_id=own.claim_id,
+                                        owner_name=own.owner_name,
                                         owner_department=own.owner_department,
                                         stage=STAGE_TO_PB[own.stage]))
     set_timestamp(msg.ownership.expires_at, own.expires_at)
@@ -230,6 +231,7 @@ class CustomerRpcs:
             if not pooled:
                 ownership.owner_id = row.owner_id or ""
                 ownership.owner_department = row.owner_department or ""
+                ownership.owner_name = row.owner_name or ""
                 ownership.claim_id = row.claim_id or ""
                 set_timestamp(ownership.expires_at, row.expires_at)
         if len(hits) > limit:

@@ -53,6 +53,7 @@ def claim_state(envelope: EventEnvelope, event: Any) -> ClaimState | None:
         claim_version=claim.version or envelope.aggregate_version,
         owner_id=None if pooled else claim.owner_id or None,
         owner_department=None if pooled else claim.owner_department or None,
+        owner_name=None if pooled else claim.owner_name or None,
         stage=stage,
         expires_at=None if pooled or formal else optional_timestamp(claim, "expires_at"),
         formal=formal)

@@ -181,6 +181,7 @@ class ClaimState:
     stage: str
     expires_at: datetime | None
     formal: bool
+    owner_name: str | None = None
 
 
 class OwnershipSource(Protocol):
@@ -208,5 +209,6 @@ async def apply_claim_state(uow: CustomerUnitOfWork, state: ClaimState) -> bool:
     return await uow.customers.apply_claim_state(
         customer_id=state.customer_id, claim_id=state.claim_id,
         claim_version=state.claim_version, owner_id=state.owner_id,
-        owner_department=state.owner_department, stage=state.stage,
+        owner_department=state.owner_department, owner_name=state.owner_name,
+        stage=state.stage,
         expires_at=state.expires_at, formal=state.formal)

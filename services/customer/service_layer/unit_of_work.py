@@ -24,6 +24,7 @@ class CustomerRepository(Protocol):
     async def save(self, customer: Customer) -> None: ...
     async def apply_claim_state(self, *, customer_id: str, claim_id: str, claim_version: int,
                                 owner_id: str | None, owner_department: str | None,
+                                owner_name: str | None,
                                 stage: str, expires_at: datetime | None,
                                 formal: bool) -> bool: ...
 

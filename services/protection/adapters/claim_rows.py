@@ -87,6 +87,7 @@ def extra_data(claim: Claim) -> dict[str, Any]:
         "warn": sorted([at.isoformat(), int(lead.total_seconds())]
                        for at, lead in claim.warnings_sent),
         "hist": [_span_out(s) for s in claim.history],
+        "on": claim.owner_name,
     }
 
 
@@ -146,5 +147,5 @@ def claim_from_row(row: Mapping[str, Any]) -> Claim:
         warnings_sent={(datetime.fromisoformat(at), timedelta(seconds=lead))
                        for at, lead in data.get("warn", [])},
         history=[_span_in(claim_id, customer_id, s) for s in data.get("hist", [])],
-        version=row["version"],
+        version=row["version"], owner_name=data.get("on", ""),
     )

@@ -35,7 +35,7 @@ def _state(event: de.ClaimEvent) -> pe.ClaimState:
     state = pe.ClaimState(
         claim_id=event.claim_id, customer_id=event.customer_id, owner_id=event.owner_id,
         owner_department=event.owner_department, stage=STAGES[event.stage],
-        region=event.region, version=event.version)
+        region=event.region, version=event.version, owner_name=event.owner_name)
     if event.expires_at is not None:
         set_timestamp(state.expires_at, event.expires_at)
     return state

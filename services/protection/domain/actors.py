@@ -22,6 +22,7 @@ class Actor:
     roles: frozenset[str]
     region: str = ""
     department: str = ""
+    name: str = ""  # display name, shown to others as the holder's
 
     def has(self, role: Role) -> bool:
         return role.value in self.roles

@@ -26,6 +26,7 @@ class ClaimEvent(Event):
     stage: str
     expires_at: datetime | None
     version: int
+    owner_name: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)

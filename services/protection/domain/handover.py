@@ -13,7 +13,8 @@ from .permissions import ensure_manager
 
 
 def hand_over(actor: Actor, claims: Iterable[Claim], *, from_owner_id: str, to_owner_id: str,
-              to_department: str, reason: str, now: datetime) -> list[Claim]:
+              to_department: str, reason: str, now: datetime,
+              to_owner_name: str = "") -> list[Claim]:
     """Transfer every customer ``from_owner_id`` holds at ``now``; return the claims moved.
 
     Permission is checked on every claim before any changes, so a manager who
@@ -25,5 +26,5 @@ def hand_over(actor: Actor, claims: Iterable[Claim], *, from_owner_id: str, to_o
     for claim in held:
         ensure_manager(actor, claim, "hand over customers")
     for claim in held:
-        claim.transfer(actor, to_owner_id, to_department, reason, now)
+        claim.transfer(actor, to_owner_id, to_department, reason, now, to_owner_name)
     return held

@@ -163,6 +163,7 @@ class Claim:
     warnings_sent: set[tuple[datetime, timedelta]] = field(default_factory=set)
     history: list[OwnershipSpan] = field(default_factory=list)
     version: int = 1
+    owner_name: str = ""  # the holder's display name, shown beside owner_id
     events: list[Event] = field(default_factory=list)
 
     # ------------------------------------------------------------------ creation
@@ -173,7 +174,7 @@ class Claim:
         """A new claim waiting for review. Eligibility is decided by ``rules.open_claim``."""
         now = require_aware(now)
         claim = cls(id=claim_id, customer_id=customer_id, owner_id=owner.user_id,
-                    owner_department=owner.department, region=region,
+                    owner_name=owner.name, owner_department=owner.department, region=region,
                     customer_level=customer_level, stage=Stage.PENDING_REVIEW,
                     claimed_at=now, submitted_at=now, from_pool=from_pool)
         claim.history.append(OwnershipSpan(claim_id, customer_id, owner.user_id,
@@ -404,7 +405,7 @@ class Claim:
     # ------------------------------------------------------------------ hand-over
 
     def transfer(self, actor: Actor, to_owner_id: str, to_department: str, reason: str,
-                 now: datetime) -> None:
+                 now: datetime, to_owner_name: str = "") -> None:
         """A manager hands the customer to another rep; every clock keeps running."""
         ensure_manager(actor, self, "transfer customers")
         reason = require_reason(reason)
@@ -419,6 +420,7 @@ class Claim:
         self.history.append(OwnershipSpan(self.id, self.customer_id, to_owner_id,
                                           to_department, now, transferred_from=from_owner))
         self.owner_id, self.owner_department = to_owner_id, to_department
+        self.owner_name = to_owner_name
         self._changed(ClaimTransferred, now, from_owner_id=from_owner,
                       from_department=from_department, transferred_by=actor.user_id,
                       reason=reason)
@@ -530,4 +532,4 @@ class Claim:
             occurred_at=now, claim_id=self.id, customer_id=self.customer_id,
             owner_id=self.owner_id, owner_department=self.owner_department,
             region=self.region, stage=self.stage.value, expires_at=self.expires_at,
-            version=self.version, **fields))
+            version=self.version, owner_name=self.owner_name, **fields))

@@ -50,7 +50,8 @@ def caller() -> Actor:
     identity = current_identity()
     if identity is None:
         raise Unauthenticated("no caller identity", reason="MISSING_TOKEN")
-    return Actor(identity.user_id, identity.roles, identity.region, identity.department)
+    return Actor(identity.user_id, identity.roles, identity.region, identity.department,
+                 identity.display_name)
 
 
 class ProtectionServicer(api_grpc.ProtectionServiceServicer):
@@ -234,4 +235,4 @@ class ProtectionServicer(api_grpc.ProtectionServiceServicer):
             caller(), request.request_id, api.TransferCustomersResponse, answer,
             customer_id=request.customer_id, from_owner_id=request.from_owner_id,
             to_owner_id=request.to_owner_id, to_department=request.to_owner_department,
-            reason=request.reason)
+            reason=request.reason, to_owner_name=request.to_owner_name)

@@ -23,7 +23,7 @@ def claim_message(claim: Claim, now: datetime) -> pb.Claim:
         promotion_pending=claim.pending_promotion is not None and stage is not Stage.ENDED,
         extension_pending=claim.pending_extension is not None and stage is not Stage.ENDED,
         extensions_used=sum(claim.extensions_used.values()),
-        from_pool=claim.from_pool, version=claim.version)
+        from_pool=claim.from_pool, version=claim.version, owner_name=claim.owner_name)
     set_timestamp(message.claimed_at, claim.claimed_at)
     if stage is Stage.ENDED:
         reason = claim.effective_end_reason(now)

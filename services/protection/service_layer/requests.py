@@ -133,13 +133,15 @@ class ProtectionRequests:
 
     async def transfer(self, actor: Actor, request_id: str, response_type: type[R],
                        answer: ClaimsAnswer[R], *, customer_id: str, from_owner_id: str,
-                       to_owner_id: str, to_department: str, reason: str) -> R:
+                       to_owner_id: str, to_department: str, reason: str,
+                       to_owner_name: str = "") -> R:
         """TransferCustomers: one customer, or every customer a rep holds."""
         async def work(uow: UnitOfWork) -> R:
             moved = await transfers.transfer_customers(
                 SqlUnitOfWork.over(uow, self.outbox), self.deps, actor,
                 customer_id=customer_id, from_owner_id=from_owner_id,
-                to_owner_id=to_owner_id, to_department=to_department, reason=reason)
+                to_owner_id=to_owner_id, to_department=to_department, reason=reason,
+                to_owner_name=to_owner_name)
             return answer(moved)
 
         return await run_once(self.units, caller=actor.user_id, request_id=request_id,

@@ -17,7 +17,8 @@ from services.protection.service_layer.unit_of_work import ProtectionUnitOfWork
 
 async def transfer_customers(uow: ProtectionUnitOfWork, deps: ProtectionDeps, actor: Actor, *,
                              customer_id: str, from_owner_id: str, to_owner_id: str,
-                             to_department: str, reason: str) -> list[Claim]:
+                             to_department: str, reason: str,
+                             to_owner_name: str = "") -> list[Claim]:
     ensure_can_transfer(actor)
     if bool(customer_id) == bool(from_owner_id):
         raise InvalidArgument([FieldViolation(
@@ -32,12 +33,13 @@ async def transfer_customers(uow: ProtectionUnitOfWork, deps: ProtectionDeps, ac
             raise CustomerNotFound(customer_id)
         # The aggregate checks who (a manager of the owner's department), then that
         # the claim is live (CLAIM_NOT_ACTIVE), then the new owner.
-        claim.transfer(actor, to_owner_id, to_department, reason, now)
+        claim.transfer(actor, to_owner_id, to_department, reason, now, to_owner_name)
         await record(uow, deps, [claim])
         return [claim]
     claims = await repo.held_by(from_owner_id, lock=True)
     moved = hand_over(actor, claims, from_owner_id=from_owner_id, to_owner_id=to_owner_id,
-                      to_department=to_department, reason=reason, now=now)
+                      to_department=to_department, reason=reason, now=now,
+                      to_owner_name=to_owner_name)
     settled = [c for c in claims if c not in moved and c.settle(now)]
     await record(uow, deps, [*moved, *settled])
     return moved

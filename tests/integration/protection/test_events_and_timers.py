@@ -134,12 +134,17 @@ async def test_hand_over_all_customers_of_departing_rep(
     assert err.code is grpc.StatusCode.PERMISSION_DENIED
     moved = (await stub.TransferCustomers(api.TransferCustomersRequest(
         from_owner_id="alice", to_owner_id="bob", to_owner_department="d1",
-        reason="alice left the company"), metadata=users.manager())).claims
+        to_owner_name="鲍勃", reason="alice left the company"),
+        metadata=users.manager())).claims
     assert sorted(c.id for c in moved) == sorted(c.id for c in claims)
     for before, after in zip(sorted(claims, key=lambda c: c.id),
                              sorted(moved, key=lambda c: c.id), strict=True):
-        assert after.owner_id == "bob"
+        assert (after.owner_id, after.owner_name) == ("bob", "鲍勃")
         assert after.expires_at == before.expires_at  # the clock keeps running
+    # ... and it stays with the claim (stored, read back).
+    again = await stub.GetClaim(api.GetClaimRequest(claim_id=moved[0].id),
+                                metadata=users.rep("bob"))
+    assert again.claim.owner_name == "鲍勃"
     history = await stub.ListOwnershipHistory(api.ListOwnershipHistoryRequest(
         customer_id=customers[0]), metadata=users.rep("bob"))
     transfer = history.events[-1]

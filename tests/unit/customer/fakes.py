@@ -74,6 +74,7 @@ class FakeCustomers:
 
     async def apply_claim_state(self, *, customer_id: str, claim_id: str, claim_version: int,
                                 owner_id: str | None, owner_department: str | None,
+                                owner_name: str | None,
                                 stage: str, expires_at: datetime | None,
                                 formal: bool) -> bool:
         c = self.rows.get(customer_id)
@@ -85,6 +86,7 @@ class FakeCustomers:
         c.ownership_expires_at, c.claim_id, c.ownership_version = (expires_at, claim_id,
                                                                    claim_version)
         c.formal = c.formal or formal
+        c.owner_name = owner_name
         return True
 
     def _check_unique(self, customer: Customer) -> None:
