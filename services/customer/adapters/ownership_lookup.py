@@ -11,45 +11,32 @@ nothing).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import timedelta
-
 import grpc
 
-from crm.protection.v1 import protection_pb2
 from crm.protection.v1 import protection_service_pb2 as papi
 from crm.protection.v1 import protection_service_pb2_grpc as prpc
-from services.chassis.auth import Identity, issue_token
 from services.chassis.errors import Unavailable
-from services.chassis.grpc_client import make_channel
+from services.chassis.grpc_client import system_channel
 from services.chassis.protobuf import optional_timestamp
+from services.customer.adapters.claim_stages import CLAIM_STAGES
 from services.customer.service_layer.customers import ClaimState
 
 PROTECTION_SERVICE = "crm.protection.v1.ProtectionService"
-STAGES = {
-    protection_pb2.CLAIM_STAGE_PENDING_REVIEW: "pending_review",
-    protection_pb2.CLAIM_STAGE_REJECTED: "rejected",
-    protection_pb2.CLAIM_STAGE_POTENTIAL: "potential",
-    protection_pb2.CLAIM_STAGE_INTENTION: "intention",
-    protection_pb2.CLAIM_STAGE_FORMAL: "formal",
-}
 
 
 class OwnershipLookup:
     """``holder(customer_id)``: the live claim's state as protection sees it now, or None
     when nobody holds the customer."""
 
-    def __init__(self, address: str, token: Callable[[], str], *, timeout: float = 2.0) -> None:
-        self._channel = make_channel(address, service_names=[PROTECTION_SERVICE], token=token,
-                                     default_timeout=timeout)
-        self._stub = prpc.ProtectionServiceStub(self._channel)
+    def __init__(self, channel: grpc.aio.Channel) -> None:
+        self._channel = channel
+        self._stub = prpc.ProtectionServiceStub(channel)
 
     @classmethod
     def for_service(cls, address: str, *, secret: str, issuer: str,
                     name: str = "customer") -> OwnershipLookup:
-        identity = Identity(user_id=name, roles=frozenset({"system"}), display_name=name)
-        token = issue_token(identity, secret, issuer=issuer, ttl=timedelta(days=3650))
-        return cls(address, lambda: token)
+        return cls(system_channel(address, service_name=PROTECTION_SERVICE, secret=secret,
+                                  issuer=issuer, caller=name))
 
     async def holder(self, customer_id: str) -> ClaimState | None:
         try:
@@ -65,8 +52,8 @@ class OwnershipLookup:
         if not reply.HasField("claim"):
             return None
         claim = reply.claim
-        stage = STAGES.get(claim.stage)
-        if stage is None:
+        stage = CLAIM_STAGES.get(claim.stage)
+        if stage is None or stage == "in_pool":
             return None
         formal = stage == "formal"
         return ClaimState(

@@ -13,22 +13,14 @@ from typing import Any
 
 from crm.common.v1.event_envelope_pb2 import EventEnvelope
 from crm.protection.events.v1 import events_pb2 as pe
-from crm.protection.v1 import protection_pb2
 from services.chassis.ids import is_uuid
 from services.chassis.inbox import Subscription
 from services.chassis.protobuf import optional_timestamp
 from services.chassis.uow import UnitOfWork
+from services.customer.adapters.claim_stages import CLAIM_STAGES
 from services.customer.service_layer.customers import ClaimState, apply_claim_state
 from services.customer.service_layer.deps import CustomerDeps
 
-STAGES = {
-    protection_pb2.CLAIM_STAGE_PENDING_REVIEW: "pending_review",
-    protection_pb2.CLAIM_STAGE_REJECTED: "rejected",
-    protection_pb2.CLAIM_STAGE_POTENTIAL: "potential",
-    protection_pb2.CLAIM_STAGE_INTENTION: "intention",
-    protection_pb2.CLAIM_STAGE_FORMAL: "formal",
-    protection_pb2.CLAIM_STAGE_ENDED: "in_pool",
-}
 ENDING = (pe.ClaimReleased, pe.ClaimExpired)
 EVENTS: tuple[Any, ...] = (
     pe.CustomerClaimed, pe.ClaimApproved, pe.ClaimRejected, pe.ClaimResubmitted,
@@ -44,7 +36,7 @@ def claim_state(envelope: EventEnvelope, event: Any) -> ClaimState | None:
     if not is_uuid(claim.customer_id) or not claim.claim_id:
         return None
     formal = isinstance(event, pe.CustomerBecameFormal)
-    stage = "formal" if formal else STAGES.get(claim.stage, "")
+    stage = "formal" if formal else CLAIM_STAGES.get(claim.stage, "")
     if isinstance(event, ENDING) or not stage:
         stage = "in_pool"
     pooled = stage == "in_pool"

@@ -10,16 +10,12 @@ reached the caller gets UNAVAILABLE with a retry delay, never NOT_FOUND.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import timedelta
-
 import grpc
 
 from crm.customer.v1 import customer_service_pb2 as customer_api
 from crm.customer.v1 import customer_service_pb2_grpc as customer_rpc
-from services.chassis.auth import Identity, issue_token
 from services.chassis.errors import Unavailable
-from services.chassis.grpc_client import make_channel
+from services.chassis.grpc_client import system_channel
 from services.protection.service_layer.customer_events import CustomerFacts
 
 CUSTOMER_SERVICE = "crm.customer.v1.CustomerService"
@@ -29,17 +25,15 @@ RETRY_AFTER = 0.2  # seconds: the event is usually there by then
 class CustomerLookup:
     """``find(customer_id)``: the customer's facts, None when it does not exist."""
 
-    def __init__(self, address: str, token: Callable[[], str], *, timeout: float = 2.0) -> None:
-        self._channel = make_channel(address, service_names=[CUSTOMER_SERVICE], token=token,
-                                     default_timeout=timeout)
-        self._stub = customer_rpc.CustomerServiceStub(self._channel)
+    def __init__(self, channel: grpc.aio.Channel) -> None:
+        self._channel = channel
+        self._stub = customer_rpc.CustomerServiceStub(channel)
 
     @classmethod
     def for_service(cls, address: str, *, secret: str, issuer: str,
                     name: str = "protection") -> CustomerLookup:
-        identity = Identity(user_id=name, roles=frozenset({"system"}), display_name=name)
-        token = issue_token(identity, secret, issuer=issuer, ttl=timedelta(days=3650))
-        return cls(address, lambda: token)
+        return cls(system_channel(address, service_name=CUSTOMER_SERVICE, secret=secret,
+                                  issuer=issuer, caller=name))
 
     async def find(self, customer_id: str) -> CustomerFacts | None:
         try:
