@@ -30,7 +30,6 @@ from google.protobuf.descriptor import (
     EnumDescriptor,
     FieldDescriptor,
     MethodDescriptor,
-    ServiceDescriptor,
 )
 from google.type import date_pb2
 from grpc_tools import protoc
@@ -39,6 +38,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from crm.common.v1 import access_pb2, field_limits_pb2  # noqa: E402
+from services.chassis.catalog import api_services  # noqa: E402
 from services.chassis.request_guard import (  # noqa: E402
     DEFAULT_LIMITS,
     DEFAULT_MAX_ITEMS,
@@ -195,19 +195,9 @@ def _grants(method: MethodDescriptor) -> list[tuple[str, int]]:
     return [(grant.role, grant.scope) for grant in access.grants]
 
 
-def _services() -> list[ServiceDescriptor]:
-    import importlib
-
-    found: list[ServiceDescriptor] = []
-    for proto in sorted(PROTOS.glob("crm/*/v1/*_service.proto")):
-        module = ".".join(proto.relative_to(PROTOS).with_suffix("").parts) + "_pb2"
-        found.extend(importlib.import_module(module).DESCRIPTOR.services_by_name.values())
-    return found
-
-
 def render() -> str:
     comments = _comments(_descriptor_set())
-    services = _services()
+    services = api_services()
     enums: dict[str, EnumDescriptor] = {}
     out = [
         "# API reference",

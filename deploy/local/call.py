@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib
 import json
 import os
 import sys
@@ -33,6 +32,7 @@ from google.protobuf.message_factory import GetMessageClass  # noqa: E402
 from grpc_status import rpc_status  # noqa: E402
 
 from services.chassis.auth import Identity, issue_token  # noqa: E402
+from services.chassis.catalog import api_services  # noqa: E402
 from services.chassis.settings import InfraSettings  # noqa: E402
 
 PORTS = {"CustomerService": 50051, "ProtectionService": 50052, "CreditService": 50053,
@@ -42,12 +42,10 @@ PORTS = {"CustomerService": 50051, "ProtectionService": 50052, "CreditService": 
 def find_method(name: str) -> MethodDescriptor:
     service_name, _, method_name = name.replace(".", "/").rpartition("/")
     short = service_name.rsplit("/", 1)[-1]
-    for module in sorted((ROOT / "crm").glob("*/v1/*_service_pb2.py")):
-        dotted = ".".join(module.relative_to(ROOT).with_suffix("").parts)
-        for service in importlib.import_module(dotted).DESCRIPTOR.services_by_name.values():
-            if service.name == short and method_name in service.methods_by_name:
-                found: MethodDescriptor = service.methods_by_name[method_name]
-                return found
+    for service in api_services():
+        if service.name == short and method_name in service.methods_by_name:
+            found: MethodDescriptor = service.methods_by_name[method_name]
+            return found
     raise SystemExit(f"no method {name!r} (e.g. CustomerService/ListCustomers)")
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from services.chassis.auth import Identity, issue_token
+from services.chassis.catalog import api_services
 from services.chassis.settings import InfraSettings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -23,18 +24,10 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def known_roles() -> list[str]:
     """Every role some RPC grants, from the (crm.common.v1.access) options of the protos."""
-    import importlib
-
     from crm.common.v1 import access_pb2
 
-    roles: set[str] = set()
-    for module in sorted((ROOT / "crm").glob("*/v1/*_service_pb2.py")):
-        name = ".".join(module.relative_to(ROOT).with_suffix("").parts)
-        for service in importlib.import_module(name).DESCRIPTOR.services_by_name.values():
-            for method in service.methods:
-                grants = method.GetOptions().Extensions[access_pb2.access].grants
-                roles.update(grant.role for grant in grants)
-    return sorted(roles)
+    return sorted({grant.role for service in api_services() for method in service.methods
+                   for grant in method.GetOptions().Extensions[access_pb2.access].grants})
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -27,7 +27,6 @@ class SafeStream:
         if not self.broken:
             try:
                 self._stream.write(text)
-                self._stream.flush()
             except (OSError, ValueError):
                 self.broken = True
         return len(text)

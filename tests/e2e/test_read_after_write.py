@@ -37,25 +37,33 @@ def metadata(user: str, role: str) -> tuple[tuple[str, str], ...]:
 @pytest_asyncio.fixture(loop_scope="session")
 async def customer(infra_settings: InfraSettings, rabbit_names: RabbitNames,
                    new_schema: Callable[[str], str]) -> AsyncIterator[ServiceProcess]:
-    name = f"customer-raw-{uuid.uuid4().hex[:8]}"
-    rabbit_names.track_consumer_queue(infra_settings.queue_name(name))
-    # Its own exchange: protection never sees its events.
-    infra = infra_settings.model_copy(update={"exchange": f"{infra_settings.exchange}.apart"})
-    process = await ServiceProcess.start("customer", infra, {
-        "schema_name": new_schema("raw_cust"), "service_name": name})
+    process = await customer_apart(infra_settings, rabbit_names, new_schema)
     try:
         yield process
     finally:
         await process.stop()
 
 
+async def customer_apart(infra: InfraSettings, rabbit_names: RabbitNames,
+                         new_schema: Callable[[str], str], *, port: int | None = None,
+                         protection_address: str = "") -> ServiceProcess:
+    """The customer service on its own exchange: it and protection never hear each other."""
+    name = f"customer-raw-{uuid.uuid4().hex[:8]}"
+    rabbit_names.track_consumer_queue(infra.queue_name(name))
+    apart = infra.model_copy(update={"exchange": f"{infra.exchange}.apart"})
+    return await ServiceProcess.start("customer", apart, {
+        "schema_name": new_schema("raw_cust"), "service_name": name,
+        "protection_address": protection_address}, port=port)
+
+
 async def protection(infra: InfraSettings, rabbit_names: RabbitNames,
-                     new_schema: Callable[[str], str], customer_address: str) -> ServiceProcess:
+                     new_schema: Callable[[str], str], customer_address: str, *,
+                     port: int | None = None) -> ServiceProcess:
     name = f"protection-raw-{uuid.uuid4().hex[:8]}"
     rabbit_names.track_consumer_queue(infra.queue_name(name))
     return await ServiceProcess.start("protection", infra, {
         "schema_name": new_schema("raw_prot"), "service_name": name,
-        "customer_address": customer_address})
+        "customer_address": customer_address}, port=port)
 
 
 async def test_a_customer_is_claimable_the_moment_it_exists(
@@ -111,18 +119,12 @@ async def test_a_contract_can_be_reserved_the_moment_a_claim_is_promoted(
         new_schema: Callable[[str], str]) -> None:
     """The customer service never hears protection's events here (another exchange):
     its owner model says 'in the pool' until it asks protection."""
-    customer_port, protection_port = free_port(), free_port()
-    name = f"customer-raw-{uuid.uuid4().hex[:8]}"
-    rabbit_names.track_consumer_queue(infra_settings.queue_name(name))
-    apart = infra_settings.model_copy(update={"exchange": f"{infra_settings.exchange}.apart"})
-    customers_process = await ServiceProcess.start("customer", apart, {
-        "schema_name": new_schema("raw_cust"), "service_name": name,
-        "protection_address": f"127.0.0.1:{protection_port}"}, port=customer_port)
-    guard_name = f"protection-raw-{uuid.uuid4().hex[:8]}"
-    rabbit_names.track_consumer_queue(infra_settings.queue_name(guard_name))
-    guard = await ServiceProcess.start("protection", infra_settings, {
-        "schema_name": new_schema("raw_prot"), "service_name": guard_name,
-        "customer_address": customers_process.address}, port=protection_port)
+    protection_port = free_port()
+    customers_process = await customer_apart(
+        infra_settings, rabbit_names, new_schema,
+        protection_address=f"127.0.0.1:{protection_port}")
+    guard = await protection(infra_settings, rabbit_names, new_schema,
+                             customers_process.address, port=protection_port)
     rep, manager = metadata("u-rep", "pre_sales"), metadata("u-mgr", "manager")
     try:
         async with grpc.aio.insecure_channel(customers_process.address) as c_channel, \
