@@ -50,7 +50,7 @@ test: install servers lint typecheck
 # every module under services/*/domain/ (10-30 min on 2 cores), or some of them:
 #   make mutation MODULES=services/protection/domain/policy.py
 # Unit tests only, no servers. Every selected mutant is run again (no stale verdicts).
-MODULES ?= $(wildcard services/*/domain/*.py)
+MODULES ?= $(wildcard services/*/domain/*.py services/kit/*.py)
 mutation: install
 	rm -rf mutants/tests mutants/mutmut-stats.json
 	$(BIN)/mutmut run $(foreach m,$(MODULES),'$(subst /,.,$(basename $(m))).*')

@@ -54,6 +54,7 @@ from services.chassis.ids import new_id
 from services.chassis.migrations import migrate_async
 from services.chassis.rabbit import delete_topology
 from services.chassis.settings import InfraSettings
+from services.kit.working_days import china_date
 from services.protection import bootstrap
 from services.protection.adapters.repository import (
     ACTIVE,
@@ -65,7 +66,6 @@ from services.protection.adapters.repository import (
 from services.protection.domain.actors import Actor
 from services.protection.domain.ownership import CustomerOwnership, RepClaimFacts, open_claim
 from services.protection.domain.policy import Policy
-from services.protection.domain.working_days import china_date
 from services.protection.service_layer.recording import claim_writes
 
 ROOT = Path(__file__).resolve().parents[1]

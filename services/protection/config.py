@@ -20,8 +20,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic_settings import SettingsConfigDict
 
 from services.chassis.settings import ServiceSettings
+from services.kit.working_days import WorkingCalendar
 from services.protection.domain.policy import Policy, PolicyBook, PolicyOverride
-from services.protection.domain.working_days import WorkingCalendar
 
 _DEFAULT = Policy()
 

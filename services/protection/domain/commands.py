@@ -7,11 +7,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from services.kit.working_days import WorkingCalendar
+
 from .actors import Actor
 from .model import Claim
 from .policy import Policy
 from .timers import Timer
-from .working_days import WorkingCalendar
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -28,6 +28,7 @@ from enum import StrEnum
 from typing import Any
 
 from services.chassis.errors import FieldViolation, InvalidArgument
+from services.kit.working_days import WorkingCalendar
 
 from .actors import Actor
 from .aware_times import require_aware
@@ -68,7 +69,6 @@ from .permissions import (
 )
 from .policy import Policy
 from .timers import Timer, TimerKind, warning_schedule
-from .working_days import WorkingCalendar
 
 
 class Stage(StrEnum):

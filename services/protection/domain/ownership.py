@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from services.kit.working_days import china_date
+
 from .actors import Actor
 from .aware_times import require_aware
 from .errors import (
@@ -26,7 +28,6 @@ from .errors import (
 from .model import Claim, OwnershipSpan, Stage
 from .permissions import ensure_can_claim
 from .policy import Policy
-from .working_days import china_date
 
 
 class CustomerStatus(StrEnum):

@@ -17,6 +17,7 @@ from functools import partial
 
 from services.chassis.errors import DomainError, FieldViolation, InvalidArgument
 from services.chassis.ids import new_id
+from services.kit.working_days import china_date
 from services.protection.adapters.claim_writes import ClaimWrites
 from services.protection.domain import commands as cmd
 from services.protection.domain.actors import Actor
@@ -24,7 +25,6 @@ from services.protection.domain.errors import ClaimNotFound, CustomerNotFound
 from services.protection.domain.model import Claim
 from services.protection.domain.ownership import CustomerOwnership, open_claim
 from services.protection.domain.permissions import ensure_can_claim, ensure_protection_user
-from services.protection.domain.working_days import china_date
 from services.protection.service_layer.deps import ProtectionDeps
 from services.protection.service_layer.recording import claim_writes, write_all
 from services.protection.service_layer.unit_of_work import ProtectionUnitOfWork

@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from services.chassis.clock import Clock
+from services.kit.working_days import WorkingCalendar
 from services.protection.config import ProtectionSettings
 from services.protection.domain.model import Claim
 from services.protection.domain.policy import Policy, PolicyBook
-from services.protection.domain.working_days import WorkingCalendar
 
 
 @dataclass

@@ -20,6 +20,7 @@ from typing import Any, Self, TypeVar
 from services.chassis.clock import ManualClock
 from services.chassis.errors import DomainError
 from services.chassis.events import EncodedEvent, OutgoingEvent, encode
+from services.kit.working_days import WorkingCalendar, china_date
 from services.protection.adapters.claim_writes import ClaimWrites
 from services.protection.adapters.event_codec import HistoryLine
 from services.protection.adapters.repository import CustomerEntry
@@ -39,7 +40,6 @@ from services.protection.domain.ownership import (
 )
 from services.protection.domain.policy import Policy, PolicyBook
 from services.protection.domain.timers import Timer
-from services.protection.domain.working_days import WorkingCalendar, china_date
 from services.protection.service_layer import claiming, customer_events, scheduler, transfers
 from services.protection.service_layer.claiming import ChangeRequest, ClaimRequest
 from services.protection.service_layer.deps import ProtectionDeps

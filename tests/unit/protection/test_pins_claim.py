@@ -18,6 +18,7 @@ from services.chassis.errors import (
     InvalidArgument,
     PermissionDenied,
 )
+from services.kit.working_days import WorkingCalendar
 from services.protection.domain.actors import Actor
 from services.protection.domain.events import (
     ClaimApproved,
@@ -48,7 +49,6 @@ from services.protection.domain.model import (
 )
 from services.protection.domain.policy import Policy
 from services.protection.domain.timers import Timer, TimerKind
-from services.protection.domain.working_days import WorkingCalendar
 
 CN = timezone(timedelta(hours=8))  # written out: not the module's CHINA_TZ
 

@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 
 from services.chassis.errors import DomainError, FailedPrecondition, PermissionDenied
+from services.kit.working_days import WorkingCalendar
 from services.protection.domain.actors import Actor
 from services.protection.domain.model import Claim, PendingRequest, Stage
 from services.protection.domain.ownership import CustomerOwnership, RepClaimFacts, check_claim
@@ -21,7 +22,6 @@ from services.protection.domain.permissions import (
 )
 from services.protection.domain.policy import Policy
 from services.protection.domain.timers import Timer, TimerKind
-from services.protection.domain.working_days import WorkingCalendar
 
 CN = timezone(timedelta(hours=8))
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=CN)

@@ -10,15 +10,15 @@ from types import MappingProxyType
 import pytest
 from pydantic import ValidationError
 
-from services.protection.config import ProtectionSettings
-from services.protection.domain.policy import Policy, PolicyBook, PolicyOverride
-from services.protection.domain.timers import Timer, TimerKind, warning_schedule
-from services.protection.domain.working_days import (
+from services.kit.working_days import (
     CHINA_TZ,
     WorkingCalendar,
     china_date,
     start_of_china_day,
 )
+from services.protection.config import ProtectionSettings
+from services.protection.domain.policy import Policy, PolicyBook, PolicyOverride
+from services.protection.domain.timers import Timer, TimerKind, warning_schedule
 
 CN = timezone(timedelta(hours=8))
 DAY = timedelta(days=1)

@@ -5,12 +5,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from services.chassis.errors import FailedPrecondition, InvalidArgument, PermissionDenied
+from services.kit.working_days import CHINA_TZ
 from services.protection.domain import commands as cmd
 from services.protection.domain.events import ClaimApproved, ClaimExpired, ClaimRejected
 from services.protection.domain.model import EndReason, Stage
 from services.protection.domain.ownership import CustomerStatus
 from services.protection.domain.timers import TimerKind
-from services.protection.domain.working_days import CHINA_TZ
 
 from .conftest import ADMIN, ALICE, BOB, MANAGER, REVIEWER, World
 

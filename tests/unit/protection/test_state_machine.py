@@ -15,13 +15,13 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from services.chassis.clock import ManualClock
 from services.chassis.errors import DomainError
+from services.kit.working_days import WorkingCalendar, china_date
 from services.protection.domain import commands as cmd
 from services.protection.domain.actors import Actor
 from services.protection.domain.model import ACTIVE_STAGES, Claim, EndReason, Stage
 from services.protection.domain.ownership import CustomerStatus
 from services.protection.domain.policy import Policy, PolicyBook
 from services.protection.domain.timers import Timer
-from services.protection.domain.working_days import WorkingCalendar, china_date
 
 from .conftest import START
 from .fakes import FakeProtection

@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 import chinese_calendar
 import pytest
 
-from services.protection.domain.working_days import WorkingCalendar, china_date
+from services.kit.working_days import WorkingCalendar, china_date
 
 # China's offset written out (not the module's CHINA_TZ): a changed constant must fail here.
 CHINA_TZ = timezone(timedelta(hours=8))
