@@ -1,0 +1,1 @@
+"""Credit SQL repositories and the event codec."""

@@ -1,0 +1,1 @@
+"""Pure credit rules: no protobuf, no database, no broker."""

@@ -1,0 +1,1 @@
+"""gRPC servicer and event consumer of the credit service."""

@@ -1,0 +1,1 @@
+"""Credit use cases, schedulers and the unit of work they run in."""
