@@ -45,13 +45,17 @@ class Verdict:
     exposure_fen: int
 
     def public_reasons(self) -> tuple[str, ...]:
-        """The reasons without what would disclose the level."""
-        out: list[str] = []
-        for reason in self.reasons:
-            shown = CREDIT_POLICY if reason in _LEVEL_REASONS else reason
-            if shown not in out:
-                out.append(shown)
-        return tuple(out)
+        return public_reasons(self.reasons)
+
+
+def public_reasons(reasons: tuple[str, ...]) -> tuple[str, ...]:
+    """The reasons without what would disclose the level."""
+    out: list[str] = []
+    for reason in reasons:
+        shown = CREDIT_POLICY if reason in _LEVEL_REASONS else reason
+        if shown not in out:
+            out.append(shown)
+    return tuple(out)
 
 
 def decide(*, level: CreditLevel, limit_fen: int, exposure_fen: int, amount_fen: int,

@@ -161,7 +161,20 @@ class LevelChange:
 
     @property
     def step_role(self) -> str:
+        if self.step is Step.VERIFY and not self.unit.large_region:
+            return CENTER  # a region outside every large region is verified by HQ
         return STEP_ROLE.get(self.step, "")
+
+    @property
+    def escalate_to_role(self) -> str:
+        """The level above the current step's role; without a large region there is no
+        department, so the office's misses go to the HQ centre and the centre's to the
+        marketing director."""
+        if self.step not in ESCALATE_TO:
+            return ""
+        if not self.unit.large_region:
+            return {OFFICE: CENTER, CENTER: DIRECTOR}[self.step_role]
+        return ESCALATE_TO[self.step]
 
     def timers(self, deadlines: Deadlines) -> list[Timer]:
         """The timers still to fire for the current state."""
@@ -276,7 +289,7 @@ class LevelChange:
                 customer_id=self.customer_id, step=self.step, role=role,
                 due_at=self.step_due_at))
         elif timer.kind is TimerKind.ESCALATE:
-            target = ESCALATE_TO[self.step]
+            target = self.escalate_to_role
             self.trail.append(TrailEntry(self.step, "escalated", "system", "system",
                                          f"{role} missed its deadline; told {target}", now))
             self.events.append(LevelChangeStepOverdue(

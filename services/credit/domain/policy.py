@@ -62,7 +62,7 @@ class CheckPolicy:
             raise ValueError("tolerance_bp must be between 0 and 100000")
         both = self.hold_levels & self.block_levels
         if both:
-            raise ValueError(f"levels both held and blocked: {sorted(both)}")
+            raise ValueError(f"levels both held and blocked: {sorted(map(str, both))}")
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ Customer facts carry the customer's version; an older one is ignored.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from services.kit.working_days import china_date, start_of_china_day
 
@@ -153,7 +153,7 @@ class CreditProfile:
                     and c.amount_fen is not None):
                 trailing += c.amount_fen
             at = c.settled_at
-            if at is not None and settled_after < at <= now:
+            if at is not None and at > settled_after:
                 settled += 1
                 fulfilled += c.fulfilled_at is not None
         return Metrics(trailing, exposure, settled, fulfilled)
@@ -164,10 +164,12 @@ class CreditProfile:
         moments: list[datetime] = []
         for c in self.contracts.values():
             if c.signed_on is not None and c.cancelled_at is None:
-                leaves = _day_start(_months_after(c.signed_on, policy.trailing_months))
+                leaves = _day_start(_leaves_trailing_on(c.signed_on, policy.trailing_months))
                 if leaves > now:
                     moments.append(leaves)
             at = c.settled_at
+            if at is not None and at > now:  # stamped ahead of this clock: counts from then
+                moments.append(at)
             if at is not None and at + policy.fulfilment_window > now:
                 moments.append(at + policy.fulfilment_window)
         return min(moments) if moments else None
@@ -329,6 +331,14 @@ class CreditProfile:
 
 def _months_after(day: date, months: int) -> date:
     return months_before(day, -months)
+
+
+def _leaves_trailing_on(signed_on: date, months: int) -> date:
+    """The first day whose trailing window (``metrics``: signed after ``months_before``)
+    no longer holds ``signed_on``. Clamped to a shorter month's end (29 Feb 2024 + 12
+    months = 28 Feb 2025), the purchase is still in on that day and leaves the next."""
+    leaves = _months_after(signed_on, months)
+    return leaves if leaves.day == signed_on.day else leaves + timedelta(days=1)
 
 
 def _day_start(day: date) -> datetime:
