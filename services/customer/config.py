@@ -57,6 +57,11 @@ class CustomerSettings(ServiceSettings):
     # The protection service (host:port), asked who holds a customer when the owner
     # read model may be behind (a contract right after a promotion); empty: never.
     protection_address: str = ""
+    # The levels the credit service's verdicts set (DOMAIN 3.4): a key account
+    # downgraded for its fulfilment record becomes ordinary; an assessment that
+    # brings it back makes it important again.
+    credit_downgraded_level: str = "ordinary"
+    credit_reinstated_level: str = "important"
     # Contracts: number format "<prefix>-<year>-<seq>".
     contract_number_prefix: str = "HT"
     # Collision search: a smaller first page than other lists.

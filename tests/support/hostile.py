@@ -33,7 +33,7 @@ T = FieldDescriptor
 
 ROLES = ("pre_sales", "after_sales", "call_center_agent", "dealer", "reviewer", "manager",
          "key_account_office", "key_account_dept", "key_account_center",
-         "marketing_director", "admin")
+         "marketing_director", "admin", "auditor", "system")
 
 _INT32 = (0, 1, -1, 2**31 - 1, -(2**31))
 _INT64 = (0, 1, -1, 2**63 - 1, -(2**63), 2**53 + 1)

@@ -315,7 +315,8 @@ class LevelChange:
         """The step must be current, and the actor its role in the right org unit."""
         self._ensure_step(step)
         if step in (Step.FILE, Step.RECORD):
-            allowed = actor.has(OFFICE) and actor.region == self.unit.sales_region
+            allowed = (actor.has(OFFICE) and bool(actor.region)
+                       and actor.region == self.unit.sales_region)
             who = f"the key-account office of sales region {self.unit.sales_region}"
         elif step is Step.VERIFY:
             # A region outside every large region is verified by HQ directly.

@@ -168,8 +168,6 @@ class CreditProfile:
                 if leaves > now:
                     moments.append(leaves)
             at = c.settled_at
-            if at is not None and at > now:  # stamped ahead of this clock: counts from then
-                moments.append(at)
             if at is not None and at + policy.fulfilment_window > now:
                 moments.append(at + policy.fulfilment_window)
         return min(moments) if moments else None

@@ -322,6 +322,20 @@ class Customer:
             + ((("reason", "", reason.strip()),) if reason.strip() else ())))
         self._record_updated(["archived"], now)
 
+    def apply_credit_level(self, level: str, reason: str, now: datetime) -> bool:
+        """The credit service's verdict on the customer's level (a key account
+        downgraded for its fulfilment record, or reinstated by an assessment); not a
+        person's edit, so no steward check. False when the level is already that."""
+        if self.level == level:
+            return False
+        before = self.level or ""
+        self.level = level
+        self._changed(now)
+        self.audit.append(AuditEntry("credit", now, f"level_{reason}",
+                                     (("level", before, level),)))
+        self._record_updated(["level"], now)
+        return True
+
     def add_contact(self, actor: Actor, contact: ValidContact, *, contact_id: str,
                     now: datetime) -> Contact:
         may.require_steward(actor, self, now, "add contacts to")

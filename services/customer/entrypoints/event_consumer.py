@@ -1,4 +1,5 @@
-"""Protection events keep the owner read model on ``customers`` current.
+"""Protection events keep the owner read model on ``customers`` current; credit's
+downgrades and reinstatements set the customer's level.
 
 Translates each event to a ``ClaimState`` and hands it to the service layer.
 
@@ -12,13 +13,18 @@ from __future__ import annotations
 from typing import Any
 
 from crm.common.v1.event_envelope_pb2 import EventEnvelope
+from crm.credit.events.v1 import events_pb2 as cr
 from crm.protection.events.v1 import events_pb2 as pe
 from services.chassis.ids import is_uuid
 from services.chassis.inbox import Subscription
 from services.chassis.protobuf import optional_timestamp
 from services.chassis.uow import UnitOfWork
 from services.customer.adapters.claim_stages import CLAIM_STAGES
-from services.customer.service_layer.customers import ClaimState, apply_claim_state
+from services.customer.service_layer.customers import (
+    ClaimState,
+    apply_claim_state,
+    apply_credit_level,
+)
 from services.customer.service_layer.deps import CustomerDeps
 
 ENDING = (pe.ClaimReleased, pe.ClaimExpired)
@@ -57,4 +63,18 @@ def subscriptions(deps: CustomerDeps) -> list[Subscription]:
         if state is not None:
             await apply_claim_state(deps.repositories(uow), state)
 
-    return [Subscription(message, on_claim_event) for message in EVENTS]
+    async def downgraded(uow: UnitOfWork, envelope: EventEnvelope, event: Any) -> None:
+        assert isinstance(event, cr.KeyAccountDowngraded)
+        if is_uuid(event.customer_id):
+            await apply_credit_level(deps.repositories(uow), event.customer_id,
+                                     deps.settings.credit_downgraded_level, "downgraded")
+
+    async def reinstated(uow: UnitOfWork, envelope: EventEnvelope, event: Any) -> None:
+        assert isinstance(event, cr.KeyAccountReinstated)
+        if is_uuid(event.customer_id):
+            await apply_credit_level(deps.repositories(uow), event.customer_id,
+                                     deps.settings.credit_reinstated_level, "reinstated")
+
+    return [*(Subscription(message, on_claim_event) for message in EVENTS),
+            Subscription(cr.KeyAccountDowngraded, downgraded),
+            Subscription(cr.KeyAccountReinstated, reinstated)]

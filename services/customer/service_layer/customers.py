@@ -62,6 +62,16 @@ async def update_customer(uow: CustomerUnitOfWork, actor: Actor, customer_id: st
     return Saved(customer, warnings)
 
 
+async def apply_credit_level(uow: CustomerUnitOfWork, customer_id: str, level: str,
+                             reason: str) -> bool:
+    """KeyAccountDowngraded / KeyAccountReinstated from the credit service."""
+    customer = await uow.customers.get(customer_id, for_update=True)
+    if not customer.apply_credit_level(level, reason, uow.now()):
+        return False
+    await uow.customers.save(customer)
+    return True
+
+
 async def archive_customer(uow: CustomerUnitOfWork, actor: Actor, customer_id: str,
                            reason: str) -> Customer:
     may.require_role(actor, may.SALES, "archiving customers")
