@@ -69,7 +69,7 @@ async def load_customers(address: str) -> list[str]:
             reply = await attempt(name, lambda n=name, a=address_, ind=industry, m=mobile,
                                   ll=landline, i=i: stub.CreateCustomer(pb.CreateCustomerRequest(
                 customer=pb.CustomerInput(name=n, address=a, industry=ind, mobile=m, landline=ll,
-                                          level="potential", region=a[:3],
+                                          level="potential", province=a[:3],
                                           introduction=f"{n}，演示客户。"),
                 request_id=f"demo-customer-{i}"), metadata=rep))
             if reply is not None:
@@ -79,9 +79,9 @@ async def load_customers(address: str) -> list[str]:
                         name="陈经理", title="采购经理", mobile=f"1390000{i:04d}"),
                         request_id=f"demo-contact-{i}"), metadata=rep))
         dealer_ids = []
-        for i, (name, region) in enumerate(DEALERS):
-            reply = await attempt(name, lambda n=name, r=region, i=i: stub.CreateDealer(
-                pb.CreateDealerRequest(name=n, region=r, contact_name="赵经理",
+        for i, (name, province) in enumerate(DEALERS):
+            reply = await attempt(name, lambda n=name, p=province, i=i: stub.CreateDealer(
+                pb.CreateDealerRequest(name=n, province=p, contact_name="赵经理",
                                        contact_phone="13800000000",
                                        request_id=f"demo-dealer-{i}"), metadata=manager))
             if reply is not None:

@@ -20,7 +20,7 @@ def payload(event: de.Event) -> Message:
             created = ce.CustomerCreated(
                 customer_id=event.aggregate_id, code=event.code, name=event.name,
                 normalized_name=event.normalized_name, industry=event.industry,
-                region=event.region, level=event.level, registered_by=event.registered_by,
+                province=event.province, level=event.level, registered_by=event.registered_by,
                 department=event.department, sales_region=event.sales_region,
                 details_complete=event.details_complete)
             set_timestamp(created.created_at, event.occurred_at)
@@ -28,7 +28,7 @@ def payload(event: de.Event) -> Message:
         case de.CustomerUpdated():
             return ce.CustomerUpdated(
                 customer_id=event.aggregate_id, changed_fields=list(event.changed_fields),
-                name=event.name, industry=event.industry, region=event.region,
+                name=event.name, industry=event.industry, province=event.province,
                 level=event.level, archived=event.archived,
                 details_complete=event.details_complete, sales_region=event.sales_region)
         case de.ContactAdded():
@@ -110,7 +110,7 @@ def _aggregate_type(event: de.Event) -> str:
 
 
 def outgoing(event: de.Event) -> OutgoingEvent:
-    """The outbox entry of ``event``: payload, aggregate id and version, region."""
+    """The outbox entry of ``event``: payload, aggregate id and version, sales region."""
     region = event.sales_region if isinstance(event, de.CustomerEvent) else ""
     return OutgoingEvent(payload(event), aggregate_type=_aggregate_type(event),
                          aggregate_id=event.aggregate_id, aggregate_version=event.version,

@@ -18,7 +18,7 @@ LEAD_COLUMNS = (
     "mobile, landline, address, postcode, email, remarks, lead_class, class_requires_dispatch, "
     "status, dealer_id::text AS dealer_id, dispatched_by, dispatched_at, created_by, created_at"
 )
-DEALER_COLUMNS = "id::text AS id, name, region, contact_name, contact_phone, created_at"
+DEALER_COLUMNS = "id::text AS id, name, province, contact_name, contact_phone, created_at"
 
 
 def lead_of(row: asyncpg.Record) -> Lead:
@@ -77,9 +77,9 @@ class PostgresLeads:
 
     async def add_dealer(self, dealer: Dealer, *, created_by: str) -> None:
         await self._conn.execute(
-            "INSERT INTO dealers (id, name, region, contact_name, contact_phone, created_by, "
+            "INSERT INTO dealers (id, name, province, contact_name, contact_phone, created_by, "
             "created_at) VALUES ($1::uuid, $2, $3, $4, $5, $6, $7)",
-            dealer.id, dealer.name, dealer.region, dealer.contact_name, dealer.contact_phone,
+            dealer.id, dealer.name, dealer.province, dealer.contact_name, dealer.contact_phone,
             created_by, dealer.created_at)
 
     def _publish(self, lead: Lead) -> None:

@@ -36,7 +36,7 @@ class CustomerCreated(CustomerEvent):
     name: str
     normalized_name: str
     industry: str
-    region: str
+    province: str
     level: str
     registered_by: str
     department: str
@@ -48,7 +48,7 @@ class CustomerUpdated(CustomerEvent):
     changed_fields: tuple[str, ...]
     name: str
     industry: str
-    region: str
+    province: str
     level: str
     archived: bool
     details_complete: bool

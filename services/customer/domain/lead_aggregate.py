@@ -28,7 +28,7 @@ class Dealer:
 
     id: str
     name: str
-    region: str
+    province: str
     contact_name: str
     contact_phone: str
     created_at: datetime

@@ -50,7 +50,7 @@ def lead_message(lead: Lead) -> pb.Lead:
 
 
 def dealer_message(dealer: Dealer) -> pb.Dealer:
-    msg = pb.Dealer(id=dealer.id, name=dealer.name, region=dealer.region,
+    msg = pb.Dealer(id=dealer.id, name=dealer.name, province=dealer.province,
                     contact_name=dealer.contact_name, contact_phone=dealer.contact_phone)
     set_timestamp(msg.created_at, dealer.created_at)
     return msg
@@ -130,7 +130,7 @@ class LeadRpcs:
 
         async def work(uow: CustomerUnitOfWork) -> rpc.CreateDealerResponse:
             dealer = await leads.create_dealer(
-                uow, caller, name=request.name, region=request.region,
+                uow, caller, name=request.name, province=request.province,
                 contact_name=request.contact_name, contact_phone=request.contact_phone,
                 rules=deps.rules)
             return rpc.CreateDealerResponse(dealer=dealer_message(dealer))
@@ -142,7 +142,7 @@ class LeadRpcs:
                           ) -> rpc.ListDealersResponse:
         deps = self.deps
         deps.caller()
-        page = await views.list_dealers(deps.pool, region=request.region or None,
+        page = await views.list_dealers(deps.pool, province=request.province or None,
                                         page_token=request.page_token,
                                         size=deps.page_sizes.size(request.page_size))
         return rpc.ListDealersResponse(dealers=[dealer_message(d) for d in page.items],

@@ -147,7 +147,7 @@ async def test_agents_see_only_their_own_or_dispatched_leads(
     assert [x.id for x in (await svc.stub.ListLeads(rpc.ListLeadsRequest(), metadata=a)).leads] \
         == [lead.id]
     dealer = (await svc.stub.CreateDealer(rpc.CreateDealerRequest(
-        name="泰州春意空调经销部", region="江苏", contact_name="李经理",
+        name="泰州春意空调经销部", province="江苏", contact_name="李经理",
         contact_phone="13900001111"), metadata=svc.manager())).dealer
     # Agent B works the dispatch queue and dispatches A's lead: from then on B sees it.
     await svc.stub.DispatchLead(rpc.DispatchLeadRequest(lead_id=lead.id, dealer_id=dealer.id),
@@ -169,9 +169,12 @@ async def test_dispatch_required_and_dealer_sees_remarks_after_dispatch(
     a = agent(svc)
     collector = await event_collector("crm.customer.events.v1.LeadDispatched")
     dealer = (await svc.stub.CreateDealer(rpc.CreateDealerRequest(
-        name="靖江经销商", region="江苏"), metadata=svc.manager())).dealer
-    listed = await svc.stub.ListDealers(rpc.ListDealersRequest(region="江苏"), metadata=a)
+        name="靖江经销商", province="江苏"), metadata=svc.manager())).dealer
+    assert dealer.province == "江苏"
+    listed = await svc.stub.ListDealers(rpc.ListDealersRequest(province="江苏"), metadata=a)
     assert [d.id for d in listed.dealers] == [dealer.id]
+    elsewhere = await svc.stub.ListDealers(rpc.ListDealersRequest(province="浙江"), metadata=a)
+    assert list(elsewhere.dealers) == []
     lead_a = await create(svc, a, lead_class="A", remarks="只在周末看房")
     lead_c = await create(svc, a, lead_class="C")
     awaiting = await svc.stub.ListLeads(rpc.ListLeadsRequest(awaiting_dispatch=True), metadata=a)

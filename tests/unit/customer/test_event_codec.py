@@ -55,10 +55,12 @@ def test_breach_and_payment_fields() -> None:
 def test_customer_and_lead_events() -> None:
     created = outgoing(de.CustomerCreated(
         aggregate_id=CUSTOMER, version=1, occurred_at=AT, sales_region="cn-east", code="C1",
-        name="n", normalized_name="n", industry="i", region="", level="", registered_by="u",
+        name="n", normalized_name="n", industry="i", province="江苏省", level="", registered_by="u",
         department="d", details_complete=True))
     assert (created.aggregate_type, created.aggregate_version, created.region) == (
         "customer", 1, "cn-east")
+    assert isinstance(created.payload, ce.CustomerCreated)
+    assert (created.payload.province, created.payload.sales_region) == ("江苏省", "cn-east")
     dispatched = outgoing(de.LeadDispatched(aggregate_id=ID, version=2, occurred_at=AT,
                                             dealer_id="x", dispatched_by="a"))
     assert (dispatched.aggregate_type, dispatched.aggregate_version) == ("lead", 2)
