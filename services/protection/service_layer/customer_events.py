@@ -31,16 +31,14 @@ class CustomerFacts:
 
 async def upsert_customer(uow: ProtectionUnitOfWork, *, customer_id: str, name: str,
                           sales_region: str | None, province: str, industry: str,
-                          level: str,
-                          present: bool, since: datetime) -> None:
+                          level: str, present: bool, since: datetime) -> None:
     """The directory row of a customer; ``sales_region`` None keeps the known one.
 
     One definition of the pool (DOMAIN 2): a customer nobody protects is in it, a
     new one from ``since`` (its creation) until someone claims it."""
     await uow.claims.upsert_customer(
         customer_id, name=name, sales_region=sales_region, province=province,
-        industry=industry,
-        level=level, present=present, since=since)
+        industry=industry, level=level, present=present, since=since)
 
 
 async def contract_signed(uow: ProtectionUnitOfWork, deps: ProtectionDeps,
