@@ -169,7 +169,7 @@ class RawCycle:
     def _open(self, actor: Actor, latest: Any, now: datetime) -> Any:
         return open_claim(claim_id=new_id(), actor=actor,
                           ownership=CustomerOwnership(self.customer_id, latest),
-                          facts=RepClaimFacts(), policy=POLICY, region=REGION,
+                          facts=RepClaimFacts(), policy=POLICY, sales_region=REGION,
                           customer_level="", now=now)
 
     def fresh(self, write: tuple[str, list[Any]], claim_id: str) -> tuple[str, list[Any]]:
@@ -314,7 +314,7 @@ async def main(args: argparse.Namespace) -> None:
     await migrate_async(infra.database_url, schema, [bootstrap.MIGRATIONS])
     customers = [new_id() for _ in range(args.callers)]
     setup = await create_pool(infra.database_url, schema, min_size=1, max_size=1)
-    await setup.executemany("INSERT INTO customers (customer_id, name, region, present) "
+    await setup.executemany("INSERT INTO customers (customer_id, name, sales_region, present) "
                             "VALUES ($1, 'bench', $2, true)", [(c, REGION) for c in customers])
     await setup.close()
     port = free_port()

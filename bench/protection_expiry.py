@@ -66,11 +66,11 @@ async def load(service: bootstrap.ProtectionApp, n: int, due: int, due_at: datet
             records=timers)
         await conn.copy_records_to_table(
             "customers", schema_name=schema,
-            columns=["customer_id", "name", "region", "industry", "present"],
+            columns=["customer_id", "name", "sales_region", "industry", "present"],
             records=[(r[1], "bench", "cn-east", "hvac", True) for r in records])
         await conn.copy_records_to_table(  # each customer's pool entry: held until expiry
             "pool_entries", schema_name=schema,
-            columns=["customer_id", "region", "industry", "pool_from", "last_owner_id"],
+            columns=["customer_id", "sales_region", "industry", "pool_from", "last_owner_id"],
             records=[(r[1], "cn-east", "hvac", r[10], r[2]) for r in records])
         for table in ("claims", "timers", "customers", "pool_entries"):
             await conn.execute(f'ANALYZE "{schema}".{table}')
@@ -81,20 +81,20 @@ async def list_pool(service: bootstrap.ProtectionApp, now: datetime) -> None:
     """Latency of the pool listing's first and a later page over the pooled customers."""
     views = ProtectionViews(service.runtime.pool)
 
-    async def page(token: str = "", region: str = "") -> tuple[float, str]:
+    async def page(token: str = "", sales_region: str = "") -> tuple[float, str]:
         started = time.perf_counter()
-        found = await views.pool_customers(now=now, region=region, industry="hvac",
+        found = await views.pool_customers(now=now, sales_region=sales_region, industry="hvac",
                                            min_in_pool=None, max_in_pool=None, size=50,
                                            token=token)
         return time.perf_counter() - started, found.next_token
 
-    for label, region in (("whole pool", ""), ("one region", "cn-east")):
+    for label, sales_region in (("whole pool", ""), ("one sales region", "cn-east")):
         firsts, laters = [], []
         for _ in range(20):
-            took, token = await page(region=region)
+            took, token = await page(sales_region=sales_region)
             firsts.append(took)
             for _ in range(10):
-                took, token = await page(token, region)
+                took, token = await page(token, sales_region)
             laters.append(took)
         print(f"pool listing, {label}, 50 per page: first page p50 "
               f"{statistics.median(firsts) * 1e3:.2f} ms, 11th page p50 "

@@ -28,10 +28,14 @@ CUSTOMERS = [
     ("成都锦江蓉城餐饮管理有限公司", "四川省成都市锦江区春熙路18号", "住宿餐饮", "13880012345", "028-86661234"),
 ]
 DEALERS = [("泰州春意空调专卖店", "江苏"), ("上海机电经销服务中心", "上海")]
+# gender 1 male, 2 female; PurchaseTimeframe and LeadClass by their value names.
 LEADS = [
-    ("王先生", 1, "江苏省", "泰州市", "家用空调", "within_1_month", "13852340001", "A"),
-    ("李女士", 2, "上海市", "上海市", "中央空调", "1_3_months", "13916780002", "B"),
-    ("张先生", 1, "浙江省", "杭州市", "空气净化器", "3_6_months", "13757110003", "C"),
+    ("王先生", 1, "江苏省", "泰州市", "家用空调", "PURCHASE_TIMEFRAME_WITHIN_1_MONTH", "13852340001",
+     "LEAD_CLASS_A"),
+    ("李女士", 2, "上海市", "上海市", "中央空调", "PURCHASE_TIMEFRAME_1_TO_3_MONTHS", "13916780002",
+     "LEAD_CLASS_B"),
+    ("张先生", 1, "浙江省", "杭州市", "空气净化器", "PURCHASE_TIMEFRAME_3_TO_6_MONTHS", "13757110003",
+     "LEAD_CLASS_C"),
 ]
 
 
@@ -56,6 +60,7 @@ async def attempt(label: str, call: Callable[[], Awaitable[Any]]) -> Any:
 
 
 async def load_customers(address: str) -> list[str]:
+    from crm.customer.v1 import customer_pb2 as types
     from crm.customer.v1 import customer_service_pb2 as pb
     from crm.customer.v1 import customer_service_pb2_grpc as pbg
 
@@ -69,7 +74,7 @@ async def load_customers(address: str) -> list[str]:
             reply = await attempt(name, lambda n=name, a=address_, ind=industry, m=mobile,
                                   ll=landline, i=i: stub.CreateCustomer(pb.CreateCustomerRequest(
                 customer=pb.CustomerInput(name=n, address=a, industry=ind, mobile=m, landline=ll,
-                                          level="potential", region=a[:3],
+                                          level="potential", province=a[:3],
                                           introduction=f"{n}，演示客户。"),
                 request_id=f"demo-customer-{i}"), metadata=rep))
             if reply is not None:
@@ -79,9 +84,9 @@ async def load_customers(address: str) -> list[str]:
                         name="陈经理", title="采购经理", mobile=f"1390000{i:04d}"),
                         request_id=f"demo-contact-{i}"), metadata=rep))
         dealer_ids = []
-        for i, (name, region) in enumerate(DEALERS):
-            reply = await attempt(name, lambda n=name, r=region, i=i: stub.CreateDealer(
-                pb.CreateDealerRequest(name=n, region=r, contact_name="赵经理",
+        for i, (name, province) in enumerate(DEALERS):
+            reply = await attempt(name, lambda n=name, p=province, i=i: stub.CreateDealer(
+                pb.CreateDealerRequest(name=n, province=p, contact_name="赵经理",
                                        contact_phone="13800000000",
                                        request_id=f"demo-dealer-{i}"), metadata=manager))
             if reply is not None:
@@ -92,7 +97,8 @@ async def load_customers(address: str) -> list[str]:
                                   w=when, m=mobile, cl=cls, i=i: stub.CreateLead(
                 pb.CreateLeadRequest(lead=pb.LeadInput(
                     name=n, gender=g, province=p, city=c, product_of_interest=pr,
-                    expected_purchase=w, mobile=m, lead_class=cl, remarks="来电咨询"),
+                    expected_purchase_time=types.PurchaseTimeframe.Value(w), mobile=m,
+                    lead_class=types.LeadClass.Value(cl), remarks="来电咨询"),
                     request_id=f"demo-lead-{i}"), metadata=agent))
             leads += reply is not None
             if reply is not None and reply.lead.dispatch_required and dealer_ids:

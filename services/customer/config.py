@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from services.chassis.paging import PageSizes
@@ -39,7 +39,8 @@ class CustomerSettings(ServiceSettings):
     landline_subscriber_min_digits: int = Field(default=7, ge=1)
     landline_subscriber_max_digits: int = Field(default=8, ge=1)
     postcode_length: int = Field(default=6, ge=1)
-    # DOMAIN 1.6: classes of leads that must be dispatched to a dealer.
+    # DOMAIN 1.6: classes of leads that must be dispatched to a dealer, among the
+    # fixed lead classes A, B, C.
     dispatch_classes: frozenset[str] = frozenset({"A", "B"})
     # DOMAIN 1.3: three default levels, configurable.
     levels: tuple[str, ...] = ("important", "potential", "ordinary")
@@ -67,6 +68,14 @@ class CustomerSettings(ServiceSettings):
     # Collision search: a smaller first page than other lists.
     search_default_page_size: int = Field(default=20, ge=1, le=200)
     search_max_page_size: int = Field(default=200, ge=1)
+
+    @field_validator("dispatch_classes")
+    @classmethod
+    def _lead_classes_only(cls, classes: frozenset[str]) -> frozenset[str]:
+        """Refused at start-up, in the setting's words (``LeadRules`` checks the same)."""
+        given = frozenset(c.strip().upper() for c in classes)
+        LeadRules(dispatch_classes=given)
+        return given
 
     def search_page_sizes(self) -> PageSizes:
         return PageSizes(self.search_default_page_size, self.search_max_page_size)

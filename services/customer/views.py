@@ -74,7 +74,7 @@ async def get_customer(pool: Pool, actor: Actor, customer_id: str) -> Customer:
 
 @dataclass(frozen=True)
 class CustomerFilter:
-    region: str = ""
+    province: str = ""
     industry: str = ""
     level: str = ""
     stage: str = ""
@@ -117,7 +117,7 @@ async def list_customers(pool: Pool, actor: Actor, flt: CustomerFilter, *, now: 
         args.append(value)
         return f"${len(args)}"
 
-    for column in ("region", "industry", "level"):
+    for column in ("province", "industry", "level"):
         value = getattr(flt, column)
         if value:
             where.append(f"{column} = {arg(value)}")
@@ -329,14 +329,14 @@ async def list_leads(pool: Pool, actor: Actor, *, status: str | None, awaiting_d
     return Page([lead.as_seen_by(actor) for lead in page.items], page.next_token)
 
 
-async def list_dealers(pool: Pool, *, region: str | None, page_token: str,
+async def list_dealers(pool: Pool, *, province: str | None, page_token: str,
                        size: int) -> Page[Dealer]:
     after = _after_id("dealers", page_token)
     async with pool.acquire() as conn:
         rows = await conn.fetch(
-            f"SELECT {DEALER_COLUMNS} FROM dealers WHERE ($1::text IS NULL OR region = $1) "
+            f"SELECT {DEALER_COLUMNS} FROM dealers WHERE ($1::text IS NULL OR province = $1) "
             "AND ($2::uuid IS NULL OR id > $2::uuid) ORDER BY id LIMIT $3",
-            region, after, size + 1)
+            province, after, size + 1)
     return _by_id("dealers", [Dealer(**dict(r)) for r in rows], size)
 
 

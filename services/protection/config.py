@@ -1,13 +1,13 @@
 """Protection service settings (prefix ``PROTECTION_``); defaults are DOMAIN.md's numbers.
 
 Every duration is a ``timedelta`` (ISO-8601 ``P30D``/``PT2S`` or seconds in the
-environment) so a test or a demo can run a 30-day clock in seconds. Per-region
-and per-(region, level) overrides come as JSON in ``PROTECTION_POLICY_OVERRIDES``:
+environment) so a test or a demo can run a 30-day clock in seconds. Per-sales-region
+and per-(sales region, level) overrides come as JSON in ``PROTECTION_POLICY_OVERRIDES``:
 
     {"cn-east": {"potential_duration": "P20D"},
      "cn-east/important": {"pool_daily_cap": 3, "holding_limits": {"pre_sales": 80}}}
 
-A key without ``/`` is a region; ``region/level`` a level within a region.
+A key without ``/`` is a sales region; ``region/level`` a level within one.
 Unknown fields or bad values stop the process at start-up.
 """
 

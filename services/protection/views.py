@@ -27,7 +27,7 @@ class Ownership:
 class PoolEntry:
     customer_id: str
     name: str
-    region: str
+    sales_region: str
     industry: str
     level: str
     in_pool_since: datetime
@@ -88,10 +88,11 @@ class ProtectionViews:
         return page_of("claims", [claim_from_row(r) for r in rows], size,
                        lambda c: (c.claimed_at, c.id))
 
-    async def review_queue(self, *, region: str | None, size: int, token: str) -> Page[Claim]:
-        """Pending claims, oldest submission first (``region`` None: every region)."""
-        args: list[Any] = [region]
-        where = ["stage = 'PENDING_REVIEW'", "($1::text IS NULL OR region = $1)"]
+    async def review_queue(self, *, sales_region: str | None, size: int,
+                           token: str) -> Page[Claim]:
+        """Pending claims, oldest submission first (``sales_region`` None: every one)."""
+        args: list[Any] = [sales_region]
+        where = ["stage = 'PENDING_REVIEW'", "($1::text IS NULL OR sales_region = $1)"]
         after = decode_token("review", token, TIME, TEXT)
         if after is not None:
             args += after
@@ -104,7 +105,7 @@ class ProtectionViews:
         return page_of("review", [claim_from_row(r) for r in rows], size,
                        lambda c: (c.submitted_at, c.id))
 
-    async def pool_customers(self, *, now: datetime, region: str, industry: str,
+    async def pool_customers(self, *, now: datetime, sales_region: str, industry: str,
                              min_in_pool: timedelta | None, max_in_pool: timedelta | None,
                              size: int, token: str) -> Page[PoolEntry]:
         """Customers someone held before and nobody holds now, longest in the pool
@@ -116,8 +117,8 @@ class ProtectionViews:
             args.append(value)
             return f"${len(args)}"
 
-        if region:
-            where.append(f"p.region = {arg(region)}")
+        if sales_region:
+            where.append(f"p.sales_region = {arg(sales_region)}")
         if industry:
             where.append(f"p.industry = {arg(industry)}")
         if max_in_pool:
@@ -126,14 +127,15 @@ class ProtectionViews:
         if after is not None:
             since, last_id = after
             where.append(f"(p.pool_from, p.customer_id) > ({arg(since)}, {arg(last_id)})")
-        sql = ("SELECT p.customer_id, c.name, p.region, p.industry, c.level, p.last_owner_id, "
-               "p.pool_from FROM pool_entries p JOIN customers c USING (customer_id) "
+        sql = ("SELECT p.customer_id, c.name, p.sales_region, p.industry, c.level, "
+               "p.last_owner_id, p.pool_from "
+               "FROM pool_entries p JOIN customers c USING (customer_id) "
                f"WHERE {' AND '.join(where)} "
                f"ORDER BY p.pool_from, p.customer_id LIMIT {arg(size + 1)}")
         async with self.pool.acquire() as conn:
             rows = await conn.fetch(sql, *args)
-        entries = [PoolEntry(r["customer_id"], r["name"], r["region"], r["industry"], r["level"],
-                             r["pool_from"], r["last_owner_id"]) for r in rows]
+        entries = [PoolEntry(r["customer_id"], r["name"], r["sales_region"], r["industry"],
+                             r["level"], r["pool_from"], r["last_owner_id"]) for r in rows]
         return page_of("pool", entries, size, lambda e: (e.in_pool_since, e.customer_id))
 
     async def history(self, customer_id: str, *, now: datetime, size: int,

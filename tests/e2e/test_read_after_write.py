@@ -78,13 +78,14 @@ async def test_a_customer_is_claimable_the_moment_it_exists(
             created = (await customers.CreateCustomer(rpc.CreateCustomerRequest(
                 customer=rpc.CustomerInput(
                     name=f"读后写测试{uuid.uuid4().hex[:6]}有限公司", address="江苏省靖江市1号",
-                    industry="空调暖通", mobile="13900003333", introduction="e2e")),
+                    industry="空调暖通", mobile="13900003333", introduction="e2e",
+                    province="江苏省")),
                 metadata=metadata("u-agent", "call_center_agent"))).customer
             claimed = (await claims.ClaimCustomer(papi.ClaimCustomerRequest(
                 customer_id=created.id), metadata=metadata("u-rep", "pre_sales"))).claim
             assert (claimed.customer_id, claimed.owner_id) == (created.id, "u-rep")
             # the directory learned the sales region, not the province
-            assert claimed.region == "cn-east"
+            assert claimed.sales_region == "cn-east"
 
             with pytest.raises(grpc.aio.AioRpcError) as caught:
                 await claims.ClaimCustomer(papi.ClaimCustomerRequest(

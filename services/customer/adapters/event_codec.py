@@ -9,9 +9,23 @@ from __future__ import annotations
 from google.protobuf.message import Message
 
 from crm.customer.events.v1 import events_pb2 as ce
+from crm.customer.v1 import customer_pb2 as pb
 from services.chassis.events import OutgoingEvent
 from services.chassis.protobuf import set_date, set_timestamp, to_money
 from services.customer.domain import events as de
+from services.customer.domain.lead_classes import LeadClass
+
+# The closed set of lead classes in the API's enum (LeadCreated, Lead).
+LEAD_CLASSES: dict[LeadClass, pb.LeadClass.ValueType] = {
+    LeadClass.A: pb.LEAD_CLASS_A,
+    LeadClass.B: pb.LEAD_CLASS_B,
+    LeadClass.C: pb.LEAD_CLASS_C,
+}
+
+
+def lead_class_message(lead_class: LeadClass | None) -> pb.LeadClass.ValueType:
+    """The API's value of ``lead_class`` (unspecified: not classified)."""
+    return pb.LEAD_CLASS_UNSPECIFIED if lead_class is None else LEAD_CLASSES[lead_class]
 
 
 def payload(event: de.Event) -> Message:
@@ -20,7 +34,7 @@ def payload(event: de.Event) -> Message:
             created = ce.CustomerCreated(
                 customer_id=event.aggregate_id, code=event.code, name=event.name,
                 normalized_name=event.normalized_name, industry=event.industry,
-                region=event.region, level=event.level, registered_by=event.registered_by,
+                province=event.province, level=event.level, registered_by=event.registered_by,
                 department=event.department, sales_region=event.sales_region,
                 details_complete=event.details_complete)
             set_timestamp(created.created_at, event.occurred_at)
@@ -28,7 +42,7 @@ def payload(event: de.Event) -> Message:
         case de.CustomerUpdated():
             return ce.CustomerUpdated(
                 customer_id=event.aggregate_id, changed_fields=list(event.changed_fields),
-                name=event.name, industry=event.industry, region=event.region,
+                name=event.name, industry=event.industry, province=event.province,
                 level=event.level, archived=event.archived,
                 details_complete=event.details_complete, sales_region=event.sales_region)
         case de.ContactAdded():
@@ -92,7 +106,8 @@ def payload(event: de.Event) -> Message:
             return cancelled
         case de.LeadCreated():
             return ce.LeadCreated(
-                lead_id=event.aggregate_id, name=event.name, lead_class=event.lead_class,
+                lead_id=event.aggregate_id, name=event.name,
+                lead_class=lead_class_message(event.lead_class),
                 created_by=event.created_by, dispatch_required=event.dispatch_required,
                 province=event.province, city=event.city)
         case de.LeadDispatched():
@@ -110,7 +125,7 @@ def _aggregate_type(event: de.Event) -> str:
 
 
 def outgoing(event: de.Event) -> OutgoingEvent:
-    """The outbox entry of ``event``: payload, aggregate id and version, region."""
+    """The outbox entry of ``event``: payload, aggregate id and version, sales region."""
     region = event.sales_region if isinstance(event, de.CustomerEvent) else ""
     return OutgoingEvent(payload(event), aggregate_type=_aggregate_type(event),
                          aggregate_id=event.aggregate_id, aggregate_version=event.version,

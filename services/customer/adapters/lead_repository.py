@@ -10,19 +10,24 @@ from services.chassis.events import OutgoingEvent
 from services.customer.adapters.event_codec import outgoing
 from services.customer.domain.errors import LeadAlreadyExists, LeadNotFound
 from services.customer.domain.lead_aggregate import Dealer, Lead
+from services.customer.domain.lead_classes import LeadClass
+from services.customer.domain.leads import PurchaseTimeframe
 from services.customer.domain.masking import mask_phone
 from services.customer.domain.normalize import search_keys
 
 LEAD_COLUMNS = (
-    "id::text AS id, name, gender, province, city, product_of_interest, expected_purchase, "
+    "id::text AS id, name, gender, province, city, product_of_interest, expected_purchase_time, "
     "mobile, landline, address, postcode, email, remarks, lead_class, class_requires_dispatch, "
     "status, dealer_id::text AS dealer_id, dispatched_by, dispatched_at, created_by, created_at"
 )
-DEALER_COLUMNS = "id::text AS id, name, region, contact_name, contact_phone, created_at"
+DEALER_COLUMNS = "id::text AS id, name, province, contact_name, contact_phone, created_at"
 
 
 def lead_of(row: asyncpg.Record) -> Lead:
-    lead = Lead(**dict(row))
+    values = dict(row)
+    values["expected_purchase_time"] = PurchaseTimeframe(values["expected_purchase_time"])
+    values["lead_class"] = values["lead_class"] and LeadClass(values["lead_class"])
+    lead = Lead(**values)
     lead.version = 1 if lead.dealer_id is None else 2
     return lead
 
@@ -48,14 +53,15 @@ class PostgresLeads:
         keys = search_keys(lead.name)
         await self._conn.execute(
             "INSERT INTO leads (id, name, normalized_name, pinyin_initials, gender, "
-            "province, city, product_of_interest, expected_purchase, mobile, landline, "
+            "province, city, product_of_interest, expected_purchase_time, mobile, landline, "
             "address, postcode, email, remarks, lead_class, class_requires_dispatch, "
             "created_by, created_at) VALUES ($1::uuid, $2, $3, $4, $5, $6, $7, $8, $9, $10, "
             "$11, $12, $13, $14, $15, $16, $17, $18, $19)",
             lead.id, lead.name, keys.normalized, keys.pinyin_initials, lead.gender,
-            lead.province, lead.city, lead.product_of_interest, lead.expected_purchase,
+            lead.province, lead.city, lead.product_of_interest, str(lead.expected_purchase_time),
             lead.mobile, lead.landline, lead.address, lead.postcode, lead.email,
-            lead.remarks, lead.lead_class, lead.class_requires_dispatch, lead.created_by,
+            lead.remarks, lead.lead_class and str(lead.lead_class),
+            lead.class_requires_dispatch, lead.created_by,
             lead.created_at)
         for phone in lead.phone_numbers:
             holder = await self._claim_phone(phone, lead.id)
@@ -77,9 +83,9 @@ class PostgresLeads:
 
     async def add_dealer(self, dealer: Dealer, *, created_by: str) -> None:
         await self._conn.execute(
-            "INSERT INTO dealers (id, name, region, contact_name, contact_phone, created_by, "
+            "INSERT INTO dealers (id, name, province, contact_name, contact_phone, created_by, "
             "created_at) VALUES ($1::uuid, $2, $3, $4, $5, $6, $7)",
-            dealer.id, dealer.name, dealer.region, dealer.contact_name, dealer.contact_phone,
+            dealer.id, dealer.name, dealer.province, dealer.contact_name, dealer.contact_phone,
             created_by, dealer.created_at)
 
     def _publish(self, lead: Lead) -> None:

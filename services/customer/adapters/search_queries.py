@@ -72,7 +72,7 @@ class SearchRow(NamedTuple):
     norm: str
     rank: int
     match: int
-    region: str
+    province: str
     industry: str
     phone: str
     archived: bool
@@ -197,7 +197,7 @@ def _pinyin_scans(plan: SearchPlan, p: _Page, frequency: Mapping[str, float]) ->
                   (RANK[PINYIN],))
 
 
-_CUSTOMER_FIELDS = """c.name, h.norm, h.rank, h.match, coalesce(c.region, '') AS region,
+_CUSTOMER_FIELDS = """c.name, h.norm, h.rank, h.match, coalesce(c.province, '') AS province,
     c.industry, coalesce(c.mobile, c.landline, '') AS phone, c.archived, c.owner_id,
     c.owner_department, c.ownership_stage AS stage, c.ownership_expires_at AS expires_at,
     c.claim_id, c.registered_by, c.owner_name"""

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 class Actor:
     user_id: str
     roles: frozenset[str]
-    region: str = ""
+    sales_region: str = ""  # the token's ``region``: the org unit
     department: str = ""
     # How far the caller's listings reach (``domain.reach.Reach``); 0: not a listing,
     # which listings read as the narrowest reach.

@@ -45,7 +45,7 @@ from services.customer.domain.validation import text_violation
 # Fields of CustomerInput as stored (column name = input path).
 INPUT_FIELDS: tuple[str, ...] = (
     "name", "credit_code", "address", "industry", "mobile", "landline", "email", "fax",
-    "country", "region", "website", "level", "introduction",
+    "country", "province", "website", "level", "introduction",
 )
 _VIP_BASIS = {
     VipReason.SINGLE_PURCHASE: "single_purchase",
@@ -173,7 +173,7 @@ def _columns(valid: ValidCustomer) -> dict[str, Any]:
         "legal_form": valid.legal_form, "credit_code": valid.credit_code,
         "address": valid.address, "industry": valid.industry, "mobile": valid.mobile,
         "landline": valid.landline, "email": valid.email, "fax": valid.fax,
-        "country": valid.country, "region": valid.region, "website": valid.website,
+        "country": valid.country, "province": valid.province, "website": valid.website,
         "level": valid.level, "introduction": valid.introduction,
     }
 
@@ -192,7 +192,7 @@ class Customer:
     email: str | None
     fax: str | None
     country: str | None
-    region: str | None
+    province: str | None
     website: str | None
     level: str | None
     introduction: str
@@ -261,7 +261,7 @@ class Customer:
         may.require_role(actor, may.SALES, "creating customers")
         customer = cls(
             id=customer_id, code=code, registered_by=actor.user_id,
-            department=actor.department, sales_region=actor.region, created_at=now,
+            department=actor.department, sales_region=actor.sales_region, created_at=now,
             updated_at=now, archived=False, last_contact_at=None, next_contact_at=None,
             last_deal_at=None, customer_value_fen=0, abc_class=None, vip=False, formal=False,
             owner_id=None, owner_department=None, ownership_stage="in_pool",
@@ -275,7 +275,7 @@ class Customer:
             aggregate_id=customer.id, version=customer.version, occurred_at=now,
             sales_region=customer.sales_region, code=code, name=customer.name,
             normalized_name=customer.normalized_name, industry=customer.industry,
-            region=customer.region or "", level=customer.level or "",
+            province=customer.province or "", level=customer.level or "",
             registered_by=customer.registered_by, department=customer.department,
             details_complete=customer.details_complete))
         return customer
@@ -468,5 +468,5 @@ class Customer:
         self.events.append(events.CustomerUpdated(
             aggregate_id=self.id, version=self.version, occurred_at=now,
             sales_region=self.sales_region, changed_fields=tuple(changed), name=self.name,
-            industry=self.industry, region=self.region or "", level=self.level or "",
+            industry=self.industry, province=self.province or "", level=self.level or "",
             archived=self.archived, details_complete=self.details_complete))

@@ -81,7 +81,7 @@ class CustomerDraft:
     email: str | None = None
     fax: str | None = None
     country: str | None = None
-    region: str | None = None
+    province: str | None = None
     website: str | None = None
     level: str | None = None
     credit_code: str | None = None
@@ -101,7 +101,7 @@ class ValidCustomer:
     email: str | None
     fax: str | None
     country: str | None
-    region: str | None
+    province: str | None
     website: str | None
     level: str | None
     credit_code: str | None
@@ -206,7 +206,7 @@ def validate_customer(
     email = v.check_optional("email", parse_email, draft.email, rules=rules.phones)
     fax = v.check_optional("fax", normalize_landline, draft.fax, rules=rules.phones)
     country = v.check("country", optional_text, draft.country, max_length=short)
-    region = v.check("region", optional_text, draft.region, max_length=short)
+    province = v.check("province", optional_text, draft.province, max_length=short)
     website = v.check_optional("website", parse_website, draft.website)
     level = v.check_optional("level", parse_level, draft.level, levels=rules.levels)
     credit_code = v.check_optional("credit_code", validate_credit_code, draft.credit_code)
@@ -246,7 +246,7 @@ def validate_customer(
         email=email,
         fax=fax,
         country=country,
-        region=region,
+        province=province,
         website=website,
         level=level,
         credit_code=credit_code,

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TypeVar
 
+from services.customer.domain.lead_classes import LeadClass
+
 
 @dataclass(frozen=True, kw_only=True)
 class Event:
@@ -36,7 +38,7 @@ class CustomerCreated(CustomerEvent):
     name: str
     normalized_name: str
     industry: str
-    region: str
+    province: str
     level: str
     registered_by: str
     department: str
@@ -48,7 +50,7 @@ class CustomerUpdated(CustomerEvent):
     changed_fields: tuple[str, ...]
     name: str
     industry: str
-    region: str
+    province: str
     level: str
     archived: bool
     details_complete: bool
@@ -139,7 +141,7 @@ class ContractCancelled(ContractEvent):
 @dataclass(frozen=True, kw_only=True)
 class LeadCreated(Event):
     name: str
-    lead_class: str
+    lead_class: LeadClass | None  # None: not classified
     created_by: str
     dispatch_required: bool
     province: str

@@ -17,7 +17,8 @@ from services.customer.domain import events
 from services.customer.domain import permissions as may
 from services.customer.domain.actors import Actor
 from services.customer.domain.errors import LeadNotDispatchable, LeadNotVisible
-from services.customer.domain.leads import ValidLead, can_see_lead
+from services.customer.domain.lead_classes import LeadClass
+from services.customer.domain.leads import PurchaseTimeframe, ValidLead, can_see_lead
 from services.customer.domain.roles import CALL_CENTER_AGENT, DEALER
 from services.customer.domain.rules import CustomerRules
 
@@ -28,7 +29,7 @@ class Dealer:
 
     id: str
     name: str
-    region: str
+    province: str
     contact_name: str
     contact_phone: str
     created_at: datetime
@@ -42,14 +43,14 @@ class Lead:
     province: str
     city: str
     product_of_interest: str
-    expected_purchase: str
+    expected_purchase_time: PurchaseTimeframe
     mobile: str | None
     landline: str | None
     address: str | None
     postcode: str | None
     email: str | None
     remarks: str | None
-    lead_class: str | None
+    lead_class: LeadClass | None  # None: not classified
     class_requires_dispatch: bool
     status: str
     dealer_id: str | None
@@ -76,14 +77,14 @@ class Lead:
         lead = cls(
             id=lead_id, name=valid.name, gender=str(valid.gender), province=valid.province,
             city=valid.city, product_of_interest=valid.product_of_interest,
-            expected_purchase=str(valid.expected_purchase_time), mobile=valid.mobile,
+            expected_purchase_time=valid.expected_purchase_time, mobile=valid.mobile,
             landline=valid.landline, address=valid.address, postcode=valid.postcode,
             email=valid.email, remarks=valid.remarks, lead_class=valid.lead_class,
             class_requires_dispatch=valid.requires_dispatch, status="new", dealer_id=None,
             dispatched_by=None, dispatched_at=None, created_by=actor.user_id, created_at=now)
         lead.events.append(events.LeadCreated(
             aggregate_id=lead.id, version=lead.version, occurred_at=now, name=lead.name,
-            lead_class=lead.lead_class or "", created_by=lead.created_by,
+            lead_class=lead.lead_class, created_by=lead.created_by,
             dispatch_required=lead.dispatch_required, province=lead.province,
             city=lead.city))
         return lead

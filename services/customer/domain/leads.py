@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from services.customer.domain.errors import Reason, invalid_field
+from services.customer.domain.lead_classes import LeadClass
 from services.customer.domain.phones import normalize_landline, parse_mobile
 from services.customer.domain.roles import DEALER
 from services.customer.domain.rules import CustomerRules, LeadRules, VisibilityRules
@@ -110,7 +111,7 @@ class ValidLead:
     postcode: str | None
     email: str | None
     remarks: str | None
-    lead_class: str | None
+    lead_class: LeadClass | None
     requires_dispatch: bool
 
     @property
@@ -139,15 +140,15 @@ def parse_purchase_time(raw: str) -> PurchaseTimeframe:
     )
 
 
-def parse_lead_class(raw: str, rules: LeadRules) -> str:
+def parse_lead_class(raw: str) -> LeadClass:
     text = clean_text(raw).upper()
-    if text not in rules.lead_classes:
+    if text not in set(LeadClass):
         raise invalid_field(
             "lead_class",
-            f"lead class must be one of {', '.join(rules.lead_classes)}",
+            f"lead class must be one of {', '.join(LeadClass)}",
             Reason.INVALID_LEAD_CLASS,
         )
-    return text
+    return LeadClass(text)
 
 
 def requires_dispatch(lead_class: str | None, rules: LeadRules = DEFAULT_RULES.leads) -> bool:
@@ -185,7 +186,7 @@ def validate_lead(draft: LeadDraft, rules: CustomerRules = DEFAULT_RULES) -> Val
     postcode = v.check_optional("postcode", parse_postcode, draft.postcode, rules=rules.phones)
     email = v.check_optional("email", parse_email, draft.email, rules=rules.phones)
     remarks = v.check("remarks", optional_text, draft.remarks, max_length=rules.text.max_long_text)
-    lead_class = v.check_optional("lead_class", parse_lead_class, draft.lead_class, rules.leads)
+    lead_class = v.check_optional("lead_class", parse_lead_class, draft.lead_class)
     v.raise_if_any()
     assert name and gender and province and city and product and purchase_time
     return ValidLead(

@@ -14,7 +14,7 @@ it over; ``CRM_DATA_SCOPES`` may change it per deployment). Here it becomes
 
 Contracts follow their customer, without the pool (a contract shows amounts and
 buyers): the caller's own contracts, and those of customers the caller's reach
-covers through holders or region.
+covers through holders or sales region.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ __all__ = ["Reach", "Visibility", "customer_visibility"]
 
 @dataclass(frozen=True)
 class Visibility:
-    """A listing's filter: ``everything``, or any of the holders/region below."""
+    """A listing's filter: ``everything``, or any of the holders/sales region below."""
 
     everything: bool = False
     holder: str = ""  # customers this user holds
@@ -44,9 +44,9 @@ def customer_visibility(actor: Actor, *, with_pool: bool = True) -> Visibility:
     reach = actor.reach or Reach.OWN
     if reach >= Reach.ALL:
         return Visibility(everything=True)
-    if reach >= Reach.ORG_UNIT and actor.region:
-        # The region's pool is the region's: no other region's pool.
-        return Visibility(holder=actor.user_id, sales_region=actor.region)
+    if reach >= Reach.ORG_UNIT and actor.sales_region:
+        # The sales region's pool is its own: no other sales region's pool.
+        return Visibility(holder=actor.user_id, sales_region=actor.sales_region)
     department = actor.department if reach >= Reach.OWN_AND_SUBORDINATES else ""
     return Visibility(holder=actor.user_id, department=department,
                       department_tree=bool(department) and reach >= Reach.DEPARTMENT_AND_BELOW,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from services.customer.domain.lead_classes import LeadClass
 from services.customer.domain.roles import ADMIN, MANAGER
 
 YUAN = 100  # fen per yuan: money is integer fen everywhere
@@ -131,15 +132,16 @@ class TextRules:
 
 @dataclass(frozen=True)
 class LeadRules:
-    """Call-center leads (DOMAIN 1.6)."""
+    """Call-center leads (DOMAIN 1.6). The classes are fixed (``LeadClass``: A, B,
+    C); which of them must be dispatched to a dealer is the setting."""
 
-    lead_classes: tuple[str, ...] = ("A", "B", "C")
-    dispatch_classes: frozenset[str] = frozenset({"A", "B"})
+    dispatch_classes: frozenset[str] = frozenset({LeadClass.A, LeadClass.B})
 
     def __post_init__(self) -> None:
-        unknown = self.dispatch_classes - set(self.lead_classes)
+        unknown = self.dispatch_classes - set(LeadClass)
         if unknown:
-            raise ValueError(f"dispatch classes not among lead classes: {sorted(unknown)}")
+            raise ValueError(f"{', '.join(sorted(unknown))}: not a lead class; lead classes "
+                             f"are {', '.join(LeadClass)}")
 
 
 @dataclass(frozen=True)

@@ -48,7 +48,7 @@ def customer_message(c: Customer, deps: CustomerDeps, *, visible: bool) -> pb.Cu
         mobile=present_phone(c.mobile, visible, phones) or "",
         landline=present_phone(c.landline, visible, phones) or "",
         email=present_email(c.email, visible) or "",
-        fax=c.fax or "", country=c.country or "", region=c.region or "",
+        fax=c.fax or "", country=c.country or "", province=c.province or "",
         website=c.website or "", level=c.level or "", introduction=c.introduction,
         registered_by=c.registered_by, department=c.department, sales_region=c.sales_region,
         archived=c.archived, customer_value=to_money(c.customer_value_fen),
@@ -78,7 +78,7 @@ def _draft(i: rpc.CustomerInput) -> CustomerDraft:
     return CustomerDraft(
         name=i.name, credit_code=i.credit_code, address=i.address, industry=i.industry,
         mobile=i.mobile, landline=i.landline, email=i.email, fax=i.fax, country=i.country,
-        region=i.region, website=i.website, level=i.level, introduction=i.introduction)
+        province=i.province, website=i.website, level=i.level, introduction=i.introduction)
 
 
 def _warnings(warnings: tuple[DraftWarning, ...]) -> list[str]:
@@ -173,7 +173,7 @@ class CustomerRpcs:
                             ) -> rpc.ListCustomersResponse:
         deps = self.deps
         flt = views.CustomerFilter(
-            region=request.region, industry=request.industry, level=request.level,
+            province=request.province, industry=request.industry, level=request.level,
             stage=STAGE_FROM_PB.get(request.stage, ""), owner_id=request.owner_id,
             created_after=optional_timestamp(request, "created_after"),
             created_before=optional_timestamp(request, "created_before"),
@@ -221,7 +221,7 @@ class CustomerRpcs:
             customer = row.kind == 1
             match = add(kind=pb.RECORD_KIND_CUSTOMER if customer else pb.RECORD_KIND_LEAD,
                         id=row.id, name=row.name, match_type=row.match,
-                        in_pool=pooled, region=row.region, industry=row.industry,
+                        in_pool=pooled, province=row.province, industry=row.industry,
                         phone=hit.phone, archived=row.archived)
             ownership = match.ownership
             if not customer:

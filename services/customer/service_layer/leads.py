@@ -54,7 +54,7 @@ async def dispatch_lead(uow: CustomerUnitOfWork, actor: Actor, lead_id: str, dea
     return lead
 
 
-async def create_dealer(uow: CustomerUnitOfWork, actor: Actor, *, name: str, region: str,
+async def create_dealer(uow: CustomerUnitOfWork, actor: Actor, *, name: str, province: str,
                         contact_name: str, contact_phone: str,
                         rules: CustomerRules) -> Dealer:
     may.require_lead_role(actor, may.DEALER_ADMINS, "registering a dealer")
@@ -62,11 +62,11 @@ async def create_dealer(uow: CustomerUnitOfWork, actor: Actor, *, name: str, reg
     bad = Violations()
     if not name.strip():
         bad.add("name", "is required", Reason.REQUIRED)
-    for field, value in (("name", name), ("region", region), ("contact_name", contact_name),
+    for field, value in (("name", name), ("province", province), ("contact_name", contact_name),
                          ("contact_phone", contact_phone)):
         bad.check_text(field, value, limit)
     bad.raise_if_any()
-    dealer = Dealer(new_id(), name.strip(), region.strip(), contact_name.strip(),
+    dealer = Dealer(new_id(), name.strip(), province.strip(), contact_name.strip(),
                     contact_phone.strip(), uow.now())
     await uow.leads.add_dealer(dealer, created_by=actor.user_id)
     return dealer

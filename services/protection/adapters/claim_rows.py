@@ -21,7 +21,7 @@ from services.protection.domain.model import (
 )
 
 CLAIM_COLUMNS = (
-    "id", "customer_id", "owner_id", "owner_department", "region", "customer_level", "stage",
+    "id", "customer_id", "owner_id", "owner_department", "sales_region", "customer_level", "stage",
     "claimed_at", "submitted_at", "from_pool", "expires_at", "expiry_set_at",
     "stage_started_at", "last_follow_up_at", "idle_deadline", "rejection_reason", "end_reason",
     "ended_at", "cooldown_until", "contract_id", "deadline", "version", "extra",
@@ -34,7 +34,7 @@ MUTABLE_COLUMNS = (
 )
 COLUMN_TYPES = {
     "id": "text", "customer_id": "text", "owner_id": "text", "owner_department": "text",
-    "region": "text", "customer_level": "text", "stage": "text", "claimed_at": "timestamptz",
+    "sales_region": "text", "customer_level": "text", "stage": "text", "claimed_at": "timestamptz",
     "submitted_at": "timestamptz", "from_pool": "boolean", "expires_at": "timestamptz",
     "expiry_set_at": "timestamptz", "stage_started_at": "timestamptz",
     "last_follow_up_at": "timestamptz", "idle_deadline": "timestamptz",
@@ -111,7 +111,8 @@ def claim_document(claim: Claim) -> dict[str, Any]:
 def _scalars(claim: Claim) -> dict[str, Any]:
     return {
         "id": claim.id, "customer_id": claim.customer_id, "owner_id": claim.owner_id,
-        "owner_department": claim.owner_department, "region": claim.region,
+        "owner_department": claim.owner_department,
+        "sales_region": claim.sales_region,
         "customer_level": claim.customer_level, "stage": claim.stage.value,
         "claimed_at": claim.claimed_at, "submitted_at": claim.submitted_at,
         "from_pool": claim.from_pool, "expires_at": claim.expires_at,
@@ -131,7 +132,7 @@ def claim_from_row(row: Mapping[str, Any]) -> Claim:
     claim_id, customer_id = row["id"], row["customer_id"]
     return Claim(
         id=claim_id, customer_id=customer_id, owner_id=row["owner_id"],
-        owner_department=row["owner_department"], region=row["region"],
+        owner_department=row["owner_department"], sales_region=row["sales_region"],
         customer_level=row["customer_level"], stage=Stage(row["stage"]),
         claimed_at=row["claimed_at"], submitted_at=row["submitted_at"],
         from_pool=row["from_pool"], expires_at=row["expires_at"],

@@ -88,8 +88,9 @@ def _statement(source: Source, first_event_param: int, changed_ids: str) -> str:
         "GROUP BY u.rep_id, u.day ON CONFLICT (rep_id, day) "
         "DO UPDATE SET claims = pool_claim_counts.claims + EXCLUDED.claims), "
         # After the claims' row locks (it reads ``changed``): see 0002_pool_entries.sql.
-        "entries AS (INSERT INTO pool_entries (customer_id, region, industry, pool_from, "
-        "last_owner_id) SELECT u.customer_id, COALESCE(d.region, ''), COALESCE(d.industry, ''), "
+        "entries AS (INSERT INTO pool_entries (customer_id, sales_region, industry, pool_from, "
+        "last_owner_id) SELECT u.customer_id, COALESCE(d.sales_region, ''), "
+        "COALESCE(d.industry, ''), "
         f"u.pool_from, u.last_owner_id FROM {source('entries', 'pool_entries', _ENTRIES)} "
         "LEFT JOIN customers d ON d.customer_id = u.customer_id "
         "WHERE (SELECT count(*) FROM changed) >= 0 "

@@ -48,7 +48,7 @@ class CustomerLookup:
                 metadata={"customer_id": customer_id, "cause": error.code().name},
                 retry_after=RETRY_AFTER) from None
         c = reply.customer
-        return CustomerFacts(c.id, c.name, c.sales_region, c.region, c.industry, c.level,
+        return CustomerFacts(c.id, c.name, c.sales_region, c.province, c.industry, c.level,
                              present=not c.archived)
 
     async def close(self) -> None:

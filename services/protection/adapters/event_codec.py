@@ -35,7 +35,7 @@ def _state(event: de.ClaimEvent) -> pe.ClaimState:
     state = pe.ClaimState(
         claim_id=event.claim_id, customer_id=event.customer_id, owner_id=event.owner_id,
         owner_department=event.owner_department, stage=STAGES[event.stage],
-        region=event.region, version=event.version, owner_name=event.owner_name)
+        sales_region=event.sales_region, version=event.version, owner_name=event.owner_name)
     if event.expires_at is not None:
         set_timestamp(state.expires_at, event.expires_at)
     return state
@@ -45,7 +45,8 @@ def _formal_state(event: de.CustomerBecameFormal) -> pe.ClaimState:
     return pe.ClaimState(
         claim_id=event.claim_id or "", customer_id=event.customer_id,
         owner_id=event.owner_id or "", owner_department=event.owner_department or "",
-        stage=pb.CLAIM_STAGE_FORMAL, region=event.region or "", version=event.version or 0)
+        stage=pb.CLAIM_STAGE_FORMAL, sales_region=event.sales_region or "",
+        version=event.version or 0)
 
 
 def payload(event: de.Event) -> Message:
@@ -104,10 +105,10 @@ def outgoing(event: de.Event) -> OutgoingEvent:
     if isinstance(event, de.CustomerBecameFormal):
         return OutgoingEvent(payload(event), AGGREGATE_TYPE,
                              event.claim_id or event.customer_id, event.version or 0,
-                             event.region or "")
+                             event.sales_region or "")
     assert isinstance(event, de.ClaimEvent)
     return OutgoingEvent(payload(event), AGGREGATE_TYPE, event.claim_id, event.version,
-                         event.region)
+                         event.sales_region)
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ LOCK_CUSTOMERS = (
     # every claim transaction locks in that order, so none can deadlock another.
     "WITH reps AS MATERIALIZED (SELECT count(pg_advisory_xact_lock(hashtextextended(k, 7))) "
     "  FROM (SELECT DISTINCT k FROM unnest($2::text[]) AS k ORDER BY k) s) "
-    "SELECT c.customer_id, c.name, c.region, c.industry, c.level, c.present, c.formal "
+    "SELECT c.customer_id, c.name, c.sales_region, c.industry, c.level, c.present, c.formal "
     "FROM reps, customers c WHERE c.customer_id = ANY($1::text[]) "
     "ORDER BY c.customer_id FOR UPDATE OF c")
 REP_FACTS_AND_LATEST = (
@@ -57,7 +57,7 @@ def rep_lock_key(rep_id: str) -> str:
 class CustomerEntry:
     customer_id: str
     name: str
-    region: str
+    sales_region: str
     industry: str
     level: str
     present: bool
@@ -90,33 +90,35 @@ class ClaimRepository:
 
     async def customer(self, customer_id: str) -> CustomerEntry | None:
         row = await self.conn.fetchrow(
-            "SELECT customer_id, name, region, industry, level, present, formal "
+            "SELECT customer_id, name, sales_region, industry, level, present, formal "
             "FROM customers WHERE customer_id = $1", customer_id)
         return None if row is None else CustomerEntry(**dict(row))
 
-    async def upsert_customer(self, customer_id: str, *, name: str, region: str | None,
-                              admin_region: str, industry: str, level: str,
+    async def upsert_customer(self, customer_id: str, *, name: str,
+                              sales_region: str | None, province: str, industry: str, level: str,
                               present: bool, since: datetime) -> None:
-        """``region`` None: keep the sales region already known (an event without one).
+        """``sales_region`` None: keep the one already known (an event without one).
 
         A customer nobody has claimed yet is in the public pool from ``since`` (when
         it was created): its pool entry is written here, and every claim change
         rewrites it from then on."""
-        region = await self.conn.fetchval(
-            "INSERT INTO customers (customer_id, name, region, admin_region, industry, level, "
+        sales_region = await self.conn.fetchval(
+            "INSERT INTO customers (customer_id, name, sales_region, province, industry, level, "
             "present) VALUES ($1, $2, COALESCE($3, ''), $4, $5, $6, $7) "
             "ON CONFLICT (customer_id) DO UPDATE SET name = EXCLUDED.name, "
-            "region = COALESCE($3, customers.region), admin_region = EXCLUDED.admin_region, "
+            "sales_region = COALESCE($3, customers.sales_region), "
+            "province = EXCLUDED.province, "
             "industry = EXCLUDED.industry, level = EXCLUDED.level, present = EXCLUDED.present, "
-            "updated_at = now() RETURNING region",
-            customer_id, name, region, admin_region, industry, level, present)
+            "updated_at = now() RETURNING sales_region",
+            customer_id, name, sales_region, province, industry, level, present)
         # The pool's copy (customers before pool_entries: the writers' lock order).
         await self.conn.execute(
-            "INSERT INTO pool_entries AS p (customer_id, region, industry, pool_from) "
+            "INSERT INTO pool_entries AS p (customer_id, sales_region, industry, pool_from) "
             "VALUES ($1, $2, $3, $4) ON CONFLICT (customer_id) DO UPDATE "
-            "SET region = EXCLUDED.region, industry = EXCLUDED.industry "
-            "WHERE (p.region, p.industry) IS DISTINCT FROM (EXCLUDED.region, EXCLUDED.industry)",
-            customer_id, region, industry, since)
+            "SET sales_region = EXCLUDED.sales_region, industry = EXCLUDED.industry "
+            "WHERE (p.sales_region, p.industry) "
+            "IS DISTINCT FROM (EXCLUDED.sales_region, EXCLUDED.industry)",
+            customer_id, sales_region, industry, since)
 
     async def mark_formal(self, customer_id: str, contract_id: str) -> bool:
         """Lock (creating if unknown) the directory row and mark it formal; False if it was."""

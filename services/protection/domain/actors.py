@@ -20,7 +20,7 @@ class Role(StrEnum):
 class Actor:
     user_id: str
     roles: frozenset[str]
-    region: str = ""
+    sales_region: str = ""  # the token's ``region``: the reviewers' queue
     department: str = ""
     name: str = ""  # display name, shown to others as the holder's
 

@@ -1,7 +1,7 @@
 """Domain events: plain frozen dataclasses, mapped to protobuf by the adapters.
 
 Every claim event carries the claim and customer ids, the owner after the
-change, the region, the stage and expiry after the change, the aggregate
+change, the sales region, the stage and expiry after the change, the aggregate
 version (so consumers can drop stale events) and ``occurred_at``.
 """
 
@@ -22,7 +22,7 @@ class ClaimEvent(Event):
     customer_id: str
     owner_id: str
     owner_department: str
-    region: str
+    sales_region: str
     stage: str
     expires_at: datetime | None
     version: int
@@ -133,7 +133,7 @@ class CustomerBecameFormal(Event):
     claim_id: str | None = None
     owner_id: str | None = None
     owner_department: str | None = None
-    region: str | None = None
+    sales_region: str | None = None
     previous_stage: str | None = None
     stage: str = "FORMAL"
     expires_at: datetime | None = None

@@ -141,7 +141,7 @@ class Claim:
     customer_id: str
     owner_id: str
     owner_department: str
-    region: str
+    sales_region: str
     customer_level: str
     stage: Stage
     claimed_at: datetime
@@ -169,12 +169,13 @@ class Claim:
     # ------------------------------------------------------------------ creation
 
     @classmethod
-    def open(cls, *, claim_id: str, customer_id: str, owner: Actor, region: str,
+    def open(cls, *, claim_id: str, customer_id: str, owner: Actor, sales_region: str,
              customer_level: str, now: datetime, from_pool: bool) -> Claim:
         """A new claim waiting for review. Eligibility is decided by ``rules.open_claim``."""
         now = require_aware(now)
         claim = cls(id=claim_id, customer_id=customer_id, owner_id=owner.user_id,
-                    owner_name=owner.name, owner_department=owner.department, region=region,
+                    owner_name=owner.name, owner_department=owner.department,
+                    sales_region=sales_region,
                     customer_level=customer_level, stage=Stage.PENDING_REVIEW,
                     claimed_at=now, submitted_at=now, from_pool=from_pool)
         claim.history.append(OwnershipSpan(claim_id, customer_id, owner.user_id,
@@ -399,7 +400,7 @@ class Claim:
             occurred_at=now, customer_id=self.customer_id, contract_id=contract_id,
             signed_at=require_aware(signed_at, "signed_at"), claim_id=self.id,
             owner_id=self.owner_id, owner_department=self.owner_department,
-            region=self.region, previous_stage=stage.value, version=self.version))
+            sales_region=self.sales_region, previous_stage=stage.value, version=self.version))
         return True
 
     # ------------------------------------------------------------------ hand-over
@@ -531,5 +532,5 @@ class Claim:
         self.events.append(event_type(
             occurred_at=now, claim_id=self.id, customer_id=self.customer_id,
             owner_id=self.owner_id, owner_department=self.owner_department,
-            region=self.region, stage=self.stage.value, expires_at=self.expires_at,
+            sales_region=self.sales_region, stage=self.stage.value, expires_at=self.expires_at,
             version=self.version, owner_name=self.owner_name, **fields))

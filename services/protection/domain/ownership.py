@@ -98,7 +98,7 @@ def check_claim(actor: Actor, ownership: CustomerOwnership, facts: RepClaimFacts
 
 
 def open_claim(*, claim_id: str, actor: Actor, ownership: CustomerOwnership,
-               facts: RepClaimFacts, policy: Policy, region: str, customer_level: str,
+               facts: RepClaimFacts, policy: Policy, sales_region: str, customer_level: str,
                now: datetime) -> Claim:
     """Check every rule, then start a claim waiting for review.
 
@@ -107,7 +107,7 @@ def open_claim(*, claim_id: str, actor: Actor, ownership: CustomerOwnership,
     """
     status = check_claim(actor, ownership, facts, policy, now)
     return Claim.open(claim_id=claim_id, customer_id=ownership.customer_id, owner=actor,
-                      region=region, customer_level=customer_level, now=now,
+                      sales_region=sales_region, customer_level=customer_level, now=now,
                       from_pool=status is CustomerStatus.POOL)
 
 

@@ -1,5 +1,5 @@
 """Who may do what: reps on their own claims, managers on their department's,
-reviewers on the review queue of their region, admins on everything.
+reviewers on the review queue of their sales region, admins on everything.
 
 Every decision of who may read, work, list and review is here, over the small
 domain ``Actor``; servicers and handlers only call these.
@@ -20,7 +20,7 @@ class Owned(Protocol):
     @property
     def owner_department(self) -> str: ...
     @property
-    def region(self) -> str: ...
+    def sales_region(self) -> str: ...
 
 
 PROTECTION_ROLES = frozenset(r.value for r in Role)
@@ -61,7 +61,7 @@ def ensure_manager(actor: Actor, claim: Owned, action: str) -> None:
 def ensure_reviewer(actor: Actor, claim: Owned, action: str) -> None:
     if actor.is_admin:
         return
-    if not actor.has(Role.REVIEWER) or actor.region != claim.region:
+    if not actor.has(Role.REVIEWER) or actor.sales_region != claim.sales_region:
         raise NotAllowed(actor.user_id, action, "NOT_REVIEWER",
                          "only a reviewer of the claim's region")
 
@@ -87,7 +87,7 @@ def ensure_can_transfer(actor: Actor) -> None:
 def can_view(actor: Actor, claim: Owned) -> bool:
     """The owner, the owner's manager (or an admin), or a reviewer of the claim's region."""
     return (actor.user_id == claim.owner_id or manages(actor, claim)
-            or (actor.has(Role.REVIEWER) and actor.region == claim.region))
+            or (actor.has(Role.REVIEWER) and actor.sales_region == claim.sales_region))
 
 
 def ensure_can_view(actor: Actor, claim: Owned) -> None:
@@ -128,10 +128,10 @@ def claims_scope(actor: Actor, *, owner_id: str = "", department: str = "") -> C
 
 
 def review_queue_region(actor: Actor) -> str | None:
-    """The region whose review queue ``actor`` sees (None: every region, an admin)."""
+    """The sales region whose review queue ``actor`` sees (None: every one, an admin)."""
     if actor.is_admin:
         return None
     if not actor.has(Role.REVIEWER):
         raise NotAllowed(actor.user_id, "see the review queue", "NOT_REVIEWER",
                          "only reviewers")
-    return actor.region
+    return actor.sales_region

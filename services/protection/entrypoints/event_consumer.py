@@ -23,7 +23,7 @@ def subscriptions(deps: ProtectionDeps, unit: Callable[[UnitOfWork], ProtectionU
         assert isinstance(event, ce.CustomerCreated)
         await customer_events.upsert_customer(
             unit(uow), customer_id=event.customer_id, name=event.name,
-            region=event.sales_region or event.region, admin_region=event.region,
+            sales_region=event.sales_region or event.province, province=event.province,
             industry=event.industry, level=event.level, present=True,
             since=read_timestamp(env.occurred_at, field="occurred_at"))
 
@@ -32,7 +32,7 @@ def subscriptions(deps: ProtectionDeps, unit: Callable[[UnitOfWork], ProtectionU
         # The sales region, never the province; an event without one keeps what we have.
         await customer_events.upsert_customer(
             unit(uow), customer_id=event.customer_id, name=event.name,
-            region=event.sales_region or None, admin_region=event.region,
+            sales_region=event.sales_region or None, province=event.province,
             industry=event.industry, level=event.level, present=not event.archived,
             since=read_timestamp(env.occurred_at, field="occurred_at"))
 

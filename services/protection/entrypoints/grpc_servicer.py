@@ -118,7 +118,7 @@ class ProtectionServicer(api_grpc.ProtectionServiceServicer):
                               context: Any) -> api.ListReviewQueueResponse:
         actor = self._actor()
         page = await self.views.review_queue(
-            region=review_queue_region(actor),
+            sales_region=review_queue_region(actor),
             size=self._size(request.page_size), token=request.page_token)
         now = self.deps.now()
         return api.ListReviewQueueResponse(claims=[claim_message(c, now) for c in page.items],
@@ -128,7 +128,8 @@ class ProtectionServicer(api_grpc.ProtectionServiceServicer):
                                 context: Any) -> api.ListPoolCustomersResponse:
         self._actor()
         page = await self.views.pool_customers(
-            now=self.deps.now(), region=request.region, industry=request.industry,
+            now=self.deps.now(), sales_region=request.sales_region,
+            industry=request.industry,
             min_in_pool=optional_duration(request, "min_time_in_pool", non_negative=True),
             max_in_pool=optional_duration(request, "max_time_in_pool", non_negative=True),
             size=self._size(request.page_size), token=request.page_token)

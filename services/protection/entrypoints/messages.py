@@ -17,7 +17,7 @@ def claim_message(claim: Claim, now: datetime) -> pb.Claim:
     stage = claim.effective_stage(now)
     message = pb.Claim(
         id=claim.id, customer_id=claim.customer_id, owner_id=claim.owner_id,
-        owner_department=claim.owner_department, region=claim.region,
+        owner_department=claim.owner_department, sales_region=claim.sales_region,
         customer_level=claim.customer_level, stage=STAGES[stage.value],
         rejection_reason=claim.rejection_reason or "",
         promotion_pending=claim.pending_promotion is not None and stage is not Stage.ENDED,
@@ -49,7 +49,8 @@ def claim_response(response_type: type[Message], claim: Claim, now: datetime) ->
 
 def pool_message(entry: PoolEntry) -> pb.PoolCustomer:
     message = pb.PoolCustomer(customer_id=entry.customer_id, name=entry.name,
-                              region=entry.region, industry=entry.industry, level=entry.level,
+                              sales_region=entry.sales_region, industry=entry.industry,
+                              level=entry.level,
                               last_owner_id=entry.last_owner_id)
     set_timestamp(message.in_pool_since, entry.in_pool_since)
     return message

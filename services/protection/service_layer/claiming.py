@@ -85,8 +85,8 @@ async def claim_customers(uow: ProtectionUnitOfWork, deps: ProtectionDeps,
             claim = open_claim(
                 claim_id=new_id(), actor=request.actor,
                 ownership=CustomerOwnership(request.customer_id, previous, entry.formal),
-                facts=rep_facts, policy=deps.policies.resolve(entry.region, entry.level),
-                region=entry.region, customer_level=entry.level, now=now)
+                facts=rep_facts, policy=deps.policies.resolve(entry.sales_region, entry.level),
+                sales_region=entry.sales_region, customer_level=entry.level, now=now)
         except DomainError as error:
             outcomes[i] = error
             continue

@@ -30,15 +30,15 @@ class CustomerFacts:
 
 
 async def upsert_customer(uow: ProtectionUnitOfWork, *, customer_id: str, name: str,
-                          region: str | None, admin_region: str, industry: str, level: str,
-                          present: bool, since: datetime) -> None:
-    """The directory row of a customer; ``region`` (sales region) None keeps the known one.
+                          sales_region: str | None, province: str, industry: str,
+                          level: str, present: bool, since: datetime) -> None:
+    """The directory row of a customer; ``sales_region`` None keeps the known one.
 
     One definition of the pool (DOMAIN 2): a customer nobody protects is in it, a
     new one from ``since`` (its creation) until someone claims it."""
     await uow.claims.upsert_customer(
-        customer_id, name=name, region=region, admin_region=admin_region, industry=industry,
-        level=level, present=present, since=since)
+        customer_id, name=name, sales_region=sales_region, province=province,
+        industry=industry, level=level, present=present, since=since)
 
 
 async def contract_signed(uow: ProtectionUnitOfWork, deps: ProtectionDeps,
@@ -58,7 +58,7 @@ async def contract_signed(uow: ProtectionUnitOfWork, deps: ProtectionDeps,
     entry = await repo.customer(command.customer_id)
     await record(uow, deps, [], extra_events=[CustomerBecameFormal(
         occurred_at=now, customer_id=command.customer_id, contract_id=command.contract_id,
-        signed_at=command.signed_at, region=entry.region if entry else None,
+        signed_at=command.signed_at, sales_region=entry.sales_region if entry else None,
         stage=Stage.FORMAL.value)])
     return True
 

@@ -31,4 +31,4 @@ class ProtectionDeps:
         return self.clock.now()
 
     def policy_for(self, claim: Claim) -> Policy:
-        return self.policies.resolve(claim.region, claim.customer_level)
+        return self.policies.resolve(claim.sales_region, claim.customer_level)

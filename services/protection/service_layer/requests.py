@@ -114,7 +114,7 @@ class ProtectionRequests:
         async with SqlUnitOfWork(self.units(), self.outbox) as uow:
             await customer_events.upsert_customer(
                 uow, customer_id=facts.customer_id, name=facts.name,
-                region=facts.sales_region, admin_region=facts.province,
+                sales_region=facts.sales_region, province=facts.province,
                 industry=facts.industry, level=facts.level, present=True,
                 since=self.deps.now())
             await uow.commit()

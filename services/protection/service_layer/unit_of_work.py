@@ -30,8 +30,8 @@ class ClaimStore(Protocol):
 
     async def customer(self, customer_id: str) -> CustomerEntry | None: ...
 
-    async def upsert_customer(self, customer_id: str, *, name: str, region: str | None,
-                              admin_region: str, industry: str, level: str,
+    async def upsert_customer(self, customer_id: str, *, name: str,
+                              sales_region: str | None, province: str, industry: str, level: str,
                               present: bool, since: datetime) -> None: ...
 
     async def mark_formal(self, customer_id: str, contract_id: str) -> bool: ...

@@ -17,6 +17,6 @@ def mobile() -> str:
 def customer_input(name: str, **overrides: Any) -> rpc.CustomerInput:
     values: dict[str, Any] = {"name": name, "address": "江苏省靖江市人民路1号",
                               "industry": "空调暖通", "mobile": mobile(),
-                              "introduction": "空调安装与维修", "region": "江苏"}
+                              "introduction": "空调安装与维修", "province": "江苏"}
     values.update(overrides)
     return rpc.CustomerInput(**values)

@@ -186,12 +186,44 @@ async def test_update_mask_version_conflict_and_audit(customer_service: Customer
     assert audit.entries[1].actor_id == "u-1"
 
 
+async def test_the_province_is_named_province_in_masks_violations_and_the_audit(
+        customer_service: CustomerService) -> None:
+    svc = customer_service
+    created = (await svc.stub.CreateCustomer(rpc.CreateCustomerRequest(
+        customer=customer_input(f"省份测试{uniq()}有限公司", province="江苏")),
+        metadata=svc.rep("u-1"))).customer
+    assert (created.province, created.sales_region) == ("江苏", "cn-east")
+    moved = (await svc.stub.UpdateCustomer(rpc.UpdateCustomerRequest(
+        customer_id=created.id, customer=rpc.CustomerInput(province="浙江"),
+        update_mask=FieldMask(paths=["province"])), metadata=svc.rep("u-1"))).customer
+    assert (moved.province, moved.sales_region) == ("浙江", "cn-east")
+    # The old name is no path at all: the answer lists the paths there are.
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await svc.stub.UpdateCustomer(rpc.UpdateCustomerRequest(
+            customer_id=created.id, customer=rpc.CustomerInput(province="上海"),
+            update_mask=FieldMask(paths=["region"])), metadata=svc.rep("u-1"))
+    err = rich_error(caught.value)
+    assert err.code is grpc.StatusCode.INVALID_ARGUMENT
+    description = err.field_violations["update_mask"]
+    assert description.startswith("unknown paths region;") and "province" in description
+    # A province too long is reported under its own name.
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await svc.stub.UpdateCustomer(rpc.UpdateCustomerRequest(
+            customer_id=created.id, customer=rpc.CustomerInput(province="省" * 201),
+            update_mask=FieldMask(paths=["province"])), metadata=svc.rep("u-1"))
+    assert list(rich_error(caught.value).field_violations) == ["customer.province"]
+    audit = await svc.stub.ListCustomerAudit(rpc.ListCustomerAuditRequest(
+        customer_id=created.id), metadata=svc.manager())
+    assert [(c.field, c.old_value, c.new_value) for c in audit.entries[1].changes] == [
+        ("province", "江苏", "浙江")]
+
+
 async def test_archive_and_list_filters_paging(customer_service: CustomerService) -> None:
     svc = customer_service
     ids = []
     for i in range(5):
         c = await svc.stub.CreateCustomer(rpc.CreateCustomerRequest(customer=customer_input(
-            f"列表{i}号有限公司", region="浙江" if i % 2 else "江苏", level="important")),
+            f"列表{i}号有限公司", province="浙江" if i % 2 else "江苏", level="important")),
             metadata=svc.rep())
         ids.append(c.customer.id)
     archived = await svc.stub.ArchiveCustomer(rpc.ArchiveCustomerRequest(
@@ -207,8 +239,10 @@ async def test_archive_and_list_filters_paging(customer_service: CustomerService
         if not token:
             break
     assert seen == ids[1:]
-    zj = await svc.stub.ListCustomers(rpc.ListCustomersRequest(region="浙江"), metadata=svc.rep())
+    zj = await svc.stub.ListCustomers(rpc.ListCustomersRequest(province="浙江"),
+                                      metadata=svc.rep())
     assert {c.id for c in zj.customers} == {ids[1], ids[3]}
+    assert {c.province for c in zj.customers} == {"浙江"}
     with_archived = await svc.stub.ListCustomers(rpc.ListCustomersRequest(
         include_archived=True, level="important"), metadata=svc.rep())
     assert len(with_archived.customers) == 5

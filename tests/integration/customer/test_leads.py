@@ -29,8 +29,9 @@ def phone() -> str:
 def lead_input(**overrides: Any) -> rpc.LeadInput:
     values: dict[str, Any] = {
         "name": "王先生", "gender": pb.GENDER_MALE, "province": "江苏", "city": "泰州",
-        "product_of_interest": "家用空调", "expected_purchase": "1_3_months",
-        "mobile": phone(), "remarks": "下午方便接电话", "lead_class": "C"}
+        "product_of_interest": "家用空调",
+        "expected_purchase_time": pb.PURCHASE_TIMEFRAME_1_TO_3_MONTHS,
+        "mobile": phone(), "remarks": "下午方便接电话", "lead_class": pb.LEAD_CLASS_C}
     values.update(overrides)
     return rpc.LeadInput(**values)
 
@@ -54,15 +55,16 @@ async def refused(call: Any) -> Any:
 async def test_every_broken_field_is_reported_at_once(customer_service: CustomerService) -> None:
     svc = customer_service
     bad = rpc.LeadInput(name="", gender=pb.GENDER_UNSPECIFIED, province="", city="",
-                        product_of_interest="", expected_purchase="someday",
+                        product_of_interest="",
+                        expected_purchase_time=pb.PURCHASE_TIMEFRAME_UNSPECIFIED,
                         mobile="1380013800", landline="0523-12345", postcode="12345",
-                        email="not-an-email", lead_class="Z")
+                        email="not-an-email", lead_class=pb.LEAD_CLASS_UNSPECIFIED)
     err = await refused(svc.stub.CreateLead(rpc.CreateLeadRequest(lead=bad), metadata=agent(svc)))
     assert err.code is grpc.StatusCode.INVALID_ARGUMENT
     assert set(err.field_violations) == {
         "lead.name", "lead.gender", "lead.province", "lead.city", "lead.product_of_interest",
-        "lead.expected_purchase", "lead.mobile", "lead.landline", "lead.postcode",
-        "lead.email", "lead.lead_class"}
+        "lead.expected_purchase_time", "lead.mobile", "lead.landline", "lead.postcode",
+        "lead.email"}
     # No phone at all is reported on both boxes.
     err = await refused(svc.stub.CreateLead(
         rpc.CreateLeadRequest(lead=lead_input(mobile="", landline="")), metadata=agent(svc)))
@@ -83,19 +85,47 @@ async def test_system_fields_class_and_created_event(customer_service: CustomerS
                                                     event_collector: Any) -> None:
     svc = customer_service
     collector = await event_collector("crm.customer.events.v1.LeadCreated")
-    lead = await create(svc, agent(svc), lead_class="a", landline="0523 86541234",
+    lead = await create(svc, agent(svc), lead_class=pb.LEAD_CLASS_A, landline="0523 86541234",
                         postcode="214500", email="wang@example.com")
     assert lead.created_by == "agent-a"
     assert lead.created_at.ToDatetime().year == svc.clock.now().year
-    assert lead.lead_class == "A" and lead.dispatch_required
+    assert lead.lead_class == pb.LEAD_CLASS_A and lead.dispatch_required
+    assert lead.expected_purchase_time == pb.PURCHASE_TIMEFRAME_1_TO_3_MONTHS
     assert lead.status == pb.LEAD_STATUS_NEW
     assert lead.landline.replace("-", "").endswith("86541234")
     [msg] = await collector.wait_for(lambda m: m.aggregate_id == lead.id)
     assert msg.envelope is not None
     event = unpack(msg.envelope, events_pb2.LeadCreated)
-    assert event.dispatch_required and event.lead_class == "A"
-    c_lead = await create(svc, agent(svc), lead_class="C")
+    assert event.dispatch_required and event.lead_class == pb.LEAD_CLASS_A
+    c_lead = await create(svc, agent(svc), lead_class=pb.LEAD_CLASS_C)
     assert not c_lead.dispatch_required
+    unclassified = await create(svc, agent(svc), lead_class=pb.LEAD_CLASS_UNSPECIFIED)
+    assert (unclassified.lead_class, unclassified.dispatch_required) == (
+        pb.LEAD_CLASS_UNSPECIFIED, False)
+    [msg] = await collector.wait_for(lambda m: m.aggregate_id == unclassified.id)
+    assert msg.envelope is not None
+    assert unpack(msg.envelope, events_pb2.LeadCreated).lead_class == pb.LEAD_CLASS_UNSPECIFIED
+
+
+async def test_the_expected_purchase_time_is_required_and_kept(
+        customer_service: CustomerService) -> None:
+    svc = customer_service
+    err = await refused(svc.stub.CreateLead(rpc.CreateLeadRequest(lead=lead_input(
+        expected_purchase_time=pb.PURCHASE_TIMEFRAME_UNSPECIFIED)), metadata=agent(svc)))
+    assert err.code is grpc.StatusCode.INVALID_ARGUMENT
+    assert err.field_violations == {"lead.expected_purchase_time": "is required"}
+    # Numbers the enums do not define are refused before the service looks.
+    for field in ("expected_purchase_time", "lead_class"):
+        err = await refused(svc.stub.CreateLead(rpc.CreateLeadRequest(lead=lead_input(
+            **{field: 9})), metadata=agent(svc)))
+        assert err.code is grpc.StatusCode.INVALID_ARGUMENT
+        assert err.field_violations == {f"lead.{field}": "unknown enum value 9"}
+    for timeframe in (pb.PURCHASE_TIMEFRAME_WITHIN_1_MONTH, pb.PURCHASE_TIMEFRAME_1_TO_3_MONTHS,
+                      pb.PURCHASE_TIMEFRAME_3_TO_6_MONTHS, pb.PURCHASE_TIMEFRAME_OVER_6_MONTHS):
+        lead = await create(svc, agent(svc), expected_purchase_time=timeframe)
+        got = await svc.stub.GetLead(rpc.GetLeadRequest(lead_id=lead.id), metadata=agent(svc))
+        assert (lead.expected_purchase_time, got.lead.expected_purchase_time) == (
+            timeframe, timeframe)
 
 
 async def test_duplicate_phone_is_refused_with_the_existing_lead(
@@ -139,7 +169,7 @@ async def test_agents_see_only_their_own_or_dispatched_leads(
         customer_service: CustomerService) -> None:
     svc = customer_service
     a, b = agent(svc, "agent-a"), agent(svc, "agent-b")
-    lead = await create(svc, a, lead_class="B")
+    lead = await create(svc, a, lead_class=pb.LEAD_CLASS_B)
     err = await refused(svc.stub.GetLead(rpc.GetLeadRequest(lead_id=lead.id), metadata=b))
     assert err.code is grpc.StatusCode.PERMISSION_DENIED
     assert [x.id for x in (await svc.stub.ListLeads(rpc.ListLeadsRequest(), metadata=b)).leads] \
@@ -147,7 +177,7 @@ async def test_agents_see_only_their_own_or_dispatched_leads(
     assert [x.id for x in (await svc.stub.ListLeads(rpc.ListLeadsRequest(), metadata=a)).leads] \
         == [lead.id]
     dealer = (await svc.stub.CreateDealer(rpc.CreateDealerRequest(
-        name="泰州春意空调经销部", region="江苏", contact_name="李经理",
+        name="泰州春意空调经销部", province="江苏", contact_name="李经理",
         contact_phone="13900001111"), metadata=svc.manager())).dealer
     # Agent B works the dispatch queue and dispatches A's lead: from then on B sees it.
     await svc.stub.DispatchLead(rpc.DispatchLeadRequest(lead_id=lead.id, dealer_id=dealer.id),
@@ -169,11 +199,14 @@ async def test_dispatch_required_and_dealer_sees_remarks_after_dispatch(
     a = agent(svc)
     collector = await event_collector("crm.customer.events.v1.LeadDispatched")
     dealer = (await svc.stub.CreateDealer(rpc.CreateDealerRequest(
-        name="靖江经销商", region="江苏"), metadata=svc.manager())).dealer
-    listed = await svc.stub.ListDealers(rpc.ListDealersRequest(region="江苏"), metadata=a)
+        name="靖江经销商", province="江苏"), metadata=svc.manager())).dealer
+    assert dealer.province == "江苏"
+    listed = await svc.stub.ListDealers(rpc.ListDealersRequest(province="江苏"), metadata=a)
     assert [d.id for d in listed.dealers] == [dealer.id]
-    lead_a = await create(svc, a, lead_class="A", remarks="只在周末看房")
-    lead_c = await create(svc, a, lead_class="C")
+    elsewhere = await svc.stub.ListDealers(rpc.ListDealersRequest(province="浙江"), metadata=a)
+    assert list(elsewhere.dealers) == []
+    lead_a = await create(svc, a, lead_class=pb.LEAD_CLASS_A, remarks="只在周末看房")
+    lead_c = await create(svc, a, lead_class=pb.LEAD_CLASS_C)
     awaiting = await svc.stub.ListLeads(rpc.ListLeadsRequest(awaiting_dispatch=True), metadata=a)
     assert [x.id for x in awaiting.leads] == [lead_a.id]
     dealer_md = svc.caller(dealer.id, roles=("dealer",))

@@ -24,7 +24,7 @@ text = st.one_of(
                      "\u0000", "😀" * 3, "x" * 300]),
 )
 FIELDS = ("name", "credit_code", "address", "industry", "mobile", "landline", "email", "fax",
-          "country", "region", "website", "level", "introduction")
+          "country", "province", "website", "level", "introduction")
 CONTACT_FIELDS = ("name", "title", "mobile", "phone", "email", "birthday", "notes")
 
 

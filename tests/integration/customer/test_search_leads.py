@@ -18,8 +18,8 @@ async def test_leads_are_matched_with_their_holder(customer_service: CustomerSer
     agent = svc.caller("agent-1", roles=("call_center_agent",))
     lead = (await svc.stub.CreateLead(rpc.CreateLeadRequest(lead=rpc.LeadInput(
         name="泰州春意商贸有限公司", gender=pb.GENDER_MALE, province="江苏", city="泰州",
-        product_of_interest="家用空调", expected_purchase="1_3_months", mobile="13712340001",
-        lead_class="C")), metadata=agent)).lead
+        product_of_interest="家用空调", expected_purchase_time=pb.PURCHASE_TIMEFRAME_1_TO_3_MONTHS,
+        mobile="13712340001", lead_class=pb.LEAD_CLASS_C)), metadata=agent)).lead
     await svc.stub.CreateCustomer(rpc.CreateCustomerRequest(
         customer=customer_input("春意空调有限公司")), metadata=svc.rep())
     both = await svc.stub.SearchCollisions(rpc.SearchCollisionsRequest(

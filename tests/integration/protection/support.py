@@ -72,13 +72,15 @@ class Users:
 
 
 async def add_customer(cluster: Cluster, customer_id: str | None = None, *,
-                       region: str = REGION, level: str = "potential", industry: str = "hvac",
+                       sales_region: str = REGION, province: str = "江苏省",
+                       level: str = "potential", industry: str = "hvac",
                        name: str = "靖江春意空调") -> str:
     """Put a customer in the directory the way CustomerCreated does (no broker)."""
     customer_id = customer_id or new_id()
     async with cluster.service.unit_of_work() as uow:
         await customer_events.upsert_customer(
-            uow, customer_id=customer_id, name=name, region=region, admin_region=region,
+            uow, customer_id=customer_id, name=name, sales_region=sales_region,
+            province=province,
             industry=industry, level=level, present=True, since=cluster.service.deps.now())
         await uow.commit()
     return customer_id

@@ -47,7 +47,8 @@ async def test_customer_created_then_contract_signed_makes_claim_formal(
     formal_events = await event_collector("crm.protection.events.v1.CustomerBecameFormal")
     customer = new_id()
     await publish_customer_event(rabbit_connection, rabbit_names, ce.CustomerCreated(
-        customer_id=customer, name="靖江市春意空调有限公司", region="江苏", sales_region="cn-east",
+        customer_id=customer, name="靖江市春意空调有限公司", province="江苏",
+        sales_region="cn-east",
         industry="hvac", level="important"), customer)
 
     async def claimable() -> bool:
@@ -62,7 +63,7 @@ async def test_customer_created_then_contract_signed_makes_claim_formal(
     await eventually(claimable)  # eventual consistency: usually milliseconds
     held = await stub.GetCustomerOwnership(api.GetCustomerOwnershipRequest(
         customer_id=customer), metadata=users.rep("alice"))
-    assert held.claim.customer_level == "important" and held.claim.region == "cn-east"
+    assert held.claim.customer_level == "important" and held.claim.sales_region == "cn-east"
 
     await publish_customer_event(rabbit_connection, rabbit_names, ce.ContractSigned(
         contract_id="k-9", customer_id=customer, signed_by="alice", owner_id="alice"),
@@ -167,31 +168,33 @@ async def _failure(call: Awaitable[Any]) -> grpc.aio.AioRpcError:
 async def test_a_customer_update_keeps_its_sales_region_apart_from_its_province(
         protection_cluster: MakeCluster, rabbit_connection: AbstractRobustConnection,
         rabbit_names: RabbitNames) -> None:
-    """CustomerUpdated's `region` is the province: it never becomes the sales region
-    that routes reviews, policies and the pool."""
+    """CustomerUpdated's `province` is kept as the province: it never becomes the sales
+    region that routes reviews, policies and the pool."""
     cluster = await protection_cluster()
     customer = new_id()
 
-    async def directory() -> tuple[str, str] | None:
+    async def directory() -> tuple[str, str, str] | None:
         async with cluster.service.unit_of_work() as uow:
             entry = await uow.claims.customer(customer)
-        return (entry.name, entry.region) if entry is not None else None
+            province = await uow.claims.conn.fetchval(
+                "SELECT province FROM customers WHERE customer_id = $1", customer)
+        return (entry.name, entry.sales_region, province) if entry is not None else None
 
-    async def becomes(expected: tuple[str, str]) -> None:
+    async def becomes(expected: tuple[str, str, str]) -> None:
         async def reached() -> bool:
             return await directory() == expected
         await eventually(reached)
 
     await publish_customer_event(rabbit_connection, rabbit_names, ce.CustomerCreated(
-        customer_id=customer, name="春意空调", region="江苏", sales_region="cn-east",
+        customer_id=customer, name="春意空调", province="江苏", sales_region="cn-east",
         industry="hvac", level="important"), customer)
-    await becomes(("春意空调", "cn-east"))
+    await becomes(("春意空调", "cn-east", "江苏"))
     # An older producer's update without a sales region: the known one stays.
     await publish_customer_event(rabbit_connection, rabbit_names, ce.CustomerUpdated(
-        customer_id=customer, name="春意空调有限公司", region="江苏", industry="hvac",
+        customer_id=customer, name="春意空调有限公司", province="江苏省", industry="hvac",
         level="important"), customer)
-    await becomes(("春意空调有限公司", "cn-east"))
+    await becomes(("春意空调有限公司", "cn-east", "江苏省"))
     await publish_customer_event(rabbit_connection, rabbit_names, ce.CustomerUpdated(
-        customer_id=customer, name="春意空调有限公司", region="广东", sales_region="cn-south",
+        customer_id=customer, name="春意空调有限公司", province="广东", sales_region="cn-south",
         industry="hvac", level="important"), customer)
-    await becomes(("春意空调有限公司", "cn-south"))
+    await becomes(("春意空调有限公司", "cn-south", "广东"))

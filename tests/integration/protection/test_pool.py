@@ -23,11 +23,11 @@ async def test_pool_is_listed_longest_first_filtered_and_paged(
     stub, clock = cluster.stub, cluster.clock
     # Nobody has ever claimed it: in the pool since protection learned of it (DOMAIN 2:
     # a customer nobody protects is in the public pool).
-    never = await add_customer(cluster, region="cn-east", industry="hvac")
+    never = await add_customer(cluster, sales_region="cn-east", industry="hvac")
     clock.advance(timedelta(minutes=30))
-    east_hvac = await add_customer(cluster, region="cn-east", industry="hvac")
-    east_textile = await add_customer(cluster, region="cn-east", industry="textiles")
-    north_hvac = await add_customer(cluster, region="cn-north", industry="hvac")
+    east_hvac = await add_customer(cluster, sales_region="cn-east", industry="hvac")
+    east_textile = await add_customer(cluster, sales_region="cn-east", industry="textiles")
+    north_hvac = await add_customer(cluster, sales_region="cn-north", industry="hvac")
     held = await add_customer(cluster)
     released_at = []
     for customer in (east_hvac, east_textile, north_hvac):
@@ -53,9 +53,12 @@ async def test_pool_is_listed_longest_first_filtered_and_paged(
             for c in listed] == [(never, "", start.replace(tzinfo=None))] + [
         (customer, "alice", at.replace(tzinfo=None))
         for customer, at in zip((east_hvac, east_textile, north_hvac), released_at, strict=True)]
-    assert await pool(region="cn-east") == [never, east_hvac, east_textile]
+    assert {c.customer_id: c.sales_region for c in listed}[north_hvac] == "cn-north"
+    assert await pool(sales_region="cn-east") == [never, east_hvac, east_textile]
+    # Every customer here is in 江苏省: a province is not a sales region.
+    assert await pool(sales_region="江苏省") == []
     assert await pool(industry="hvac") == [never, east_hvac, north_hvac]
-    assert await pool(region="cn-east", industry="hvac") == [never, east_hvac]
+    assert await pool(sales_region="cn-east", industry="hvac") == [never, east_hvac]
     # Now is 3 h after the first release: in the pool 3.5 h, 3 h, 2 h and 1 h.
     assert await pool(min_time_in_pool=Duration(seconds=90 * 60)) == [
         never, east_hvac, east_textile]
@@ -78,9 +81,9 @@ async def test_pool_is_listed_longest_first_filtered_and_paged(
                              metadata=users.rep("dave"))
     assert await pool() == [east_textile, north_hvac]
 
-    # The directory moves a customer to another region: the pool follows.
-    await add_customer(cluster, north_hvac, region="cn-east", industry="hvac")
-    assert await pool(region="cn-east") == [east_textile, north_hvac]
+    # The directory moves a customer to another sales region: the pool follows.
+    await add_customer(cluster, north_hvac, sales_region="cn-east", industry="hvac")
+    assert await pool(sales_region="cn-east") == [east_textile, north_hvac]
 
 
 async def test_a_lapsed_claim_is_in_the_pool_before_the_scheduler_settles_it(

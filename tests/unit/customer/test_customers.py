@@ -100,6 +100,11 @@ def test_every_broken_field_is_reported() -> None:
     }
 
 
+def test_the_province_is_checked_under_its_own_name() -> None:
+    assert validate_customer(replace(GOOD, province=" 江苏省 ")).province == "江苏省"
+    assert violations(replace(GOOD, province="省" * 201)) == {"province": "TOO_LONG"}
+
+
 def test_empty_draft() -> None:
     assert violations(CustomerDraft()) == {
         "name": "REQUIRED",

@@ -7,8 +7,10 @@ from datetime import UTC, date, datetime
 import pytest
 
 from crm.customer.events.v1 import events_pb2 as ce
+from crm.customer.v1 import customer_pb2 as pb
 from services.customer.adapters.event_codec import outgoing
 from services.customer.domain import events as de
+from services.customer.domain.lead_classes import LeadClass
 
 AT = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 ID = "0190aaaa-0000-7000-8000-000000000001"
@@ -55,12 +57,28 @@ def test_breach_and_payment_fields() -> None:
 def test_customer_and_lead_events() -> None:
     created = outgoing(de.CustomerCreated(
         aggregate_id=CUSTOMER, version=1, occurred_at=AT, sales_region="cn-east", code="C1",
-        name="n", normalized_name="n", industry="i", region="", level="", registered_by="u",
+        name="n", normalized_name="n", industry="i", province="江苏省", level="", registered_by="u",
         department="d", details_complete=True))
     assert (created.aggregate_type, created.aggregate_version, created.region) == (
         "customer", 1, "cn-east")
+    assert isinstance(created.payload, ce.CustomerCreated)
+    assert (created.payload.province, created.payload.sales_region) == ("江苏省", "cn-east")
     dispatched = outgoing(de.LeadDispatched(aggregate_id=ID, version=2, occurred_at=AT,
                                             dealer_id="x", dispatched_by="a"))
     assert (dispatched.aggregate_type, dispatched.aggregate_version) == ("lead", 2)
     assert isinstance(dispatched.payload, ce.LeadDispatched)
     assert dispatched.payload.lead_id == ID
+
+
+@pytest.mark.parametrize(("lead_class", "number"), [
+    (LeadClass.A, pb.LEAD_CLASS_A), (LeadClass.C, pb.LEAD_CLASS_C),
+    (None, pb.LEAD_CLASS_UNSPECIFIED)])
+def test_lead_created_carries_the_class_as_the_enum(lead_class: LeadClass | None,
+                                                    number: int) -> None:
+    created = outgoing(de.LeadCreated(
+        aggregate_id=ID, version=1, occurred_at=AT, name="王先生", lead_class=lead_class,
+        created_by="agent", dispatch_required=lead_class is LeadClass.A, province="江苏省",
+        city="泰州市"))
+    assert isinstance(created.payload, ce.LeadCreated)
+    assert (created.payload.lead_class, created.payload.dispatch_required) == (
+        number, lead_class is LeadClass.A)

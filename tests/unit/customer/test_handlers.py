@@ -61,7 +61,7 @@ def uow() -> FakeUnitOfWork:
 
 def company(name: str = "春意空调有限公司", mobile: str = "13900001111") -> CustomerDraft:
     return CustomerDraft(name=name, address="江苏省靖江市人民路1号", industry="空调暖通",
-                         mobile=mobile, introduction="空调安装与维修", region="江苏")
+                         mobile=mobile, introduction="空调安装与维修", province="江苏")
 
 
 def sales_draft(*lines: LineInput, signed: date = date(2026, 3, 2)) -> Draft:
@@ -155,6 +155,28 @@ async def test_update_customer(uow: FakeUnitOfWork) -> None:
                                         expected_version=0, rules=RULES)
 
 
+async def test_the_province_is_updated_as_province(uow: FakeUnitOfWork) -> None:
+    cid = await new_customer(uow)
+    saved = await customers.update_customer(uow, REP, cid, {"province": "浙江"}, ["province"],
+                                            expected_version=1, rules=RULES)
+    assert (saved.customer.province, saved.customer.sales_region) == ("浙江", "cn-east")
+    [updated] = uow.of_type(de.CustomerUpdated)
+    assert (updated.changed_fields, updated.province) == (("province",), "浙江")
+    with pytest.raises(InvalidArgument) as caught:
+        await customers.update_customer(uow, REP, cid, {"province": "省" * 201}, ["province"],
+                                        expected_version=0, rules=RULES)
+    assert [v.field for v in caught.value.violations] == ["customer.province"]
+    # The old path is unknown, and the answer says which paths there are.
+    with pytest.raises(InvalidArgument) as caught:
+        await customers.update_customer(uow, REP, cid, {"province": "上海"}, ["region"],
+                                        expected_version=0, rules=RULES)
+    [violation] = caught.value.violations
+    assert (violation.field, violation.reason) == ("update_mask", "INVALID_UPDATE_MASK")
+    assert violation.description.startswith("unknown paths region; paths are fields of "
+                                             "CustomerInput: ")
+    assert "province" in violation.description.split(": ", 1)[1].split(", ")
+
+
 async def test_owner_not_registrar_is_steward_and_a_lapsed_claim_hands_back(
         uow: FakeUnitOfWork) -> None:
     cid = await new_customer(uow)
@@ -233,12 +255,12 @@ async def test_leads_and_dispatch(uow: FakeUnitOfWork) -> None:
         await leads.create_lead(uow, REP, lead_form("13800002222"), RULES)
 
     with pytest.raises(PermissionDenied):
-        await leads.create_dealer(uow, AGENT, name="靖江经销商", region="江苏",
+        await leads.create_dealer(uow, AGENT, name="靖江经销商", province="江苏",
                                   contact_name="", contact_phone="", rules=RULES)
-    dealer = await leads.create_dealer(uow, MANAGER, name=" 靖江经销商 ", region="江苏",
+    dealer = await leads.create_dealer(uow, MANAGER, name=" 靖江经销商 ", province="江苏",
                                        contact_name="周", contact_phone="0523-1234567",
                                        rules=RULES)
-    assert dealer.name == "靖江经销商"
+    assert (dealer.name, dealer.province) == ("靖江经销商", "江苏")
     with pytest.raises(NotFound):
         await leads.dispatch_lead(uow, AGENT, lead.id, "0190aaaa-0000-7000-8000-00000000dddd",
                                   RULES)

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from services.chassis.errors import InvalidArgument
 from services.customer.domain import roles
+from services.customer.domain.lead_classes import LeadClass
 from services.customer.domain.leads import (
     Gender,
     LeadDraft,
@@ -50,7 +51,7 @@ def test_valid_lead_is_normalised() -> None:
     assert lead.mobile == "13812345678"
     assert lead.landline is None
     assert lead.postcode == "214500"
-    assert lead.lead_class == "A"
+    assert lead.lead_class is LeadClass.A
     assert lead.requires_dispatch
     assert lead.phone_numbers == ("13812345678",)
 
@@ -167,16 +168,22 @@ class TestDispatch:
         assert requires_dispatch(cls) is needed
 
     def test_configurable(self) -> None:
-        rules = LeadRules(lead_classes=("A", "B", "C", "D"), dispatch_classes=frozenset({"A"}))
+        rules = LeadRules(dispatch_classes=frozenset({"A"}))
         assert requires_dispatch("A", rules)
         assert not requires_dispatch("B", rules)
         custom = replace(CustomerRules(), leads=rules)
-        assert validate_lead(replace(GOOD, lead_class="D"), custom).lead_class == "D"
+        assert validate_lead(replace(GOOD, lead_class="A"), custom).requires_dispatch
         assert not validate_lead(replace(GOOD, lead_class="B"), custom).requires_dispatch
 
-    def test_dispatch_classes_must_be_lead_classes(self) -> None:
-        with pytest.raises(ValueError):
-            LeadRules(lead_classes=("A",), dispatch_classes=frozenset({"B"}))
+    def test_the_classes_are_a_closed_set(self) -> None:
+        assert [str(c) for c in LeadClass] == ["A", "B", "C"]
+        assert violations(replace(GOOD, lead_class="D")) == {"lead_class": "INVALID_LEAD_CLASS"}
+        assert validate_lead(replace(GOOD, lead_class=" c ")).lead_class is LeadClass.C
+
+    @pytest.mark.parametrize("classes", [{"D"}, {"A", "a"}, {"A", "AB"}])
+    def test_dispatch_classes_must_be_lead_classes(self, classes: set[str]) -> None:
+        with pytest.raises(ValueError, match="not a lead class; lead classes are A, B, C"):
+            LeadRules(dispatch_classes=frozenset(classes))
 
 
 class TestVisibility:

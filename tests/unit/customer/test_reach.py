@@ -8,8 +8,8 @@ from services.customer.domain.actors import Actor
 from services.customer.domain.reach import Reach, Visibility, customer_visibility
 
 
-def actor(reach: int, *, department: str = "d-1", region: str = "cn-east") -> Actor:
-    return Actor("u-1", frozenset({"manager"}), region=region, department=department,
+def actor(reach: int, *, department: str = "d-1", sales_region: str = "cn-east") -> Actor:
+    return Actor("u-1", frozenset({"manager"}), sales_region=sales_region, department=department,
                  reach=reach)
 
 
@@ -34,5 +34,5 @@ def test_contracts_never_show_the_pool() -> None:
 def test_without_a_department_or_region_a_wide_reach_falls_back_to_own() -> None:
     assert customer_visibility(actor(Reach.DEPARTMENT, department="")) == Visibility(
         holder="u-1", pool=True)
-    assert customer_visibility(actor(Reach.ORG_UNIT, region="", department="")) == Visibility(
+    assert customer_visibility(actor(Reach.ORG_UNIT, sales_region="", department="")) == Visibility(
         holder="u-1", pool=True)

@@ -3,7 +3,10 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
+from pydantic import ValidationError
 
+from services.chassis.settings_errors import explain
+from services.customer.config import CustomerSettings
 from services.customer.domain.rules import (
     DEFAULT_RULES,
     YUAN,
@@ -41,3 +44,15 @@ def test_sanity_checks() -> None:
         PhoneRules(landline_subscriber_min_digits=9, landline_subscriber_max_digits=8)
     with pytest.raises(ValueError):
         PhoneRules(postcode_length=0)
+
+
+def test_dispatch_classes_are_lead_classes_checked_at_start_up(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CUSTOMER_DISPATCH_CLASSES", '["a", " C"]')
+    assert CustomerSettings().rules().leads.dispatch_classes == frozenset({"A", "C"})
+    monkeypatch.setenv("CUSTOMER_DISPATCH_CLASSES", '["A", "D"]')
+    with pytest.raises(ValidationError) as caught:
+        CustomerSettings()
+    assert explain(caught.value, service="customer") == [
+        "customer: CUSTOMER_DISPATCH_CLASSES='[\"A\", \"D\"]' is not valid: D: not a lead "
+        "class; lead classes are A, B, C"]

@@ -91,14 +91,14 @@ class FakeClaimStore:
     async def customer(self, customer_id: str) -> CustomerEntry | None:
         return self.customers.get(customer_id)
 
-    async def upsert_customer(self, customer_id: str, *, name: str, region: str | None,
-                              admin_region: str, industry: str, level: str,
+    async def upsert_customer(self, customer_id: str, *, name: str,
+                              sales_region: str | None, province: str, industry: str, level: str,
                               present: bool, since: datetime) -> None:
         old = self.customers.get(customer_id)
-        if region is None:  # keep the sales region already known
-            region = old.region if old is not None else ""
+        if sales_region is None:  # keep the sales region already known
+            sales_region = old.sales_region if old is not None else ""
         self.customers[customer_id] = CustomerEntry(
-            customer_id, name, region, industry, level, present,
+            customer_id, name, sales_region, industry, level, present,
             old is not None and old.formal)
 
     async def mark_formal(self, customer_id: str, contract_id: str) -> bool:
@@ -247,11 +247,12 @@ class FakeProtection:
 
     # ------------------------------------------------------------------ commands
 
-    def add_customer(self, customer_id: str, region: str, level: str = "",
+    def add_customer(self, customer_id: str, sales_region: str, level: str = "",
                      industry: str = "") -> None:
         """What CustomerCreated does."""
         self.in_unit(lambda uow: customer_events.upsert_customer(
-            uow, customer_id=customer_id, name=customer_id, region=region, admin_region=region,
+            uow, customer_id=customer_id, name=customer_id,
+            sales_region=sales_region, province="",
             industry=industry, level=level, present=True, since=self.clock.now()))
 
     def handle(self, command: cmd.Command, actor: Actor | None, now: datetime) -> object:

@@ -108,6 +108,6 @@ def test_the_scheduler_step_takes_at_most_its_batch(world: World) -> None:
 def test_upsert_keeps_a_formal_customer_formal(world: World) -> None:
     world.do(cmd.RecordContractSigned(customer_id="c1", contract_id="k", signed_at=world.now))
     world.reg.in_unit(lambda uow: customer_events.upsert_customer(
-        uow, customer_id="c1", name="renamed", region="east", admin_region="east",
+        uow, customer_id="c1", name="renamed", sales_region="east", province="east",
         industry="hvac", level="A", present=True, since=world.now))
     assert "c1" in world.reg.formal

@@ -23,7 +23,7 @@ from services.protection.domain.permissions import (
 class Held:
     owner_id: str = "alice"
     owner_department: str = "d1"
-    region: str = "east"
+    sales_region: str = "east"
 
 
 def actor(user_id: str, *roles: str, region: str = "east", department: str = "d1") -> Actor:

@@ -74,7 +74,7 @@ DAY1 = timedelta(days=1)
 
 
 def opened(now: datetime = T0, owner: Actor = ALICE, *, from_pool: bool = False) -> Claim:
-    return Claim.open(claim_id="k1", customer_id="c1", owner=owner, region="east",
+    return Claim.open(claim_id="k1", customer_id="c1", owner=owner, sales_region="east",
                       customer_level="B", now=now, from_pool=from_pool)
 
 
@@ -95,7 +95,7 @@ def intention(policy: Policy = POLICY) -> Claim:
 def base(claim: Claim, **fields: Any) -> dict[str, Any]:
     """The ClaimEvent fields every event carries, for whole-event comparisons."""
     values = {"claim_id": "k1", "customer_id": "c1", "owner_id": claim.owner_id,
-              "owner_department": claim.owner_department, "region": "east"}
+              "owner_department": claim.owner_department, "sales_region": "east"}
     values.update(fields)
     return values
 
@@ -627,7 +627,7 @@ def test_a_signed_contract_makes_the_claim_formal_for_good() -> None:
     assert claim.version == 6
     assert last(claim) == CustomerBecameFormal(
         occurred_at=cn(3, 9, 16), customer_id="c1", contract_id="ct1", signed_at=cn(3, 9, 15),
-        claim_id="k1", owner_id="alice", owner_department="d1", region="east",
+        claim_id="k1", owner_id="alice", owner_department="d1", sales_region="east",
         previous_stage="INTENTION", version=6)
     assert claim.timers(POLICY) == []
     assert claim.effective_stage(cn(12, 31)) is Stage.FORMAL

@@ -35,7 +35,7 @@ RITA = Actor("rita", frozenset({"reviewer"}), "east", "cs")
 
 
 def pending() -> Claim:
-    return Claim.open(claim_id="k1", customer_id="c1", owner=ALICE, region="east",
+    return Claim.open(claim_id="k1", customer_id="c1", owner=ALICE, sales_region="east",
                       customer_level="B", now=T0, from_pool=False)
 
 
@@ -88,7 +88,7 @@ def test_permission_messages_and_metadata() -> None:
 
 def _approve_own() -> None:
     owner = Actor("vic", frozenset({"pre_sales", "reviewer"}), "east", "d1")
-    claim = Claim.open(claim_id="k1", customer_id="c1", owner=owner, region="east",
+    claim = Claim.open(claim_id="k1", customer_id="c1", owner=owner, sales_region="east",
                        customer_level="B", now=T0, from_pool=False)
     claim.approve(owner, T0, POLICY)
 

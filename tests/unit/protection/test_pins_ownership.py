@@ -48,7 +48,7 @@ SAM = Actor("sam", frozenset({"after_sales"}), "east", "d1")
 
 def claim_of(owner: Actor = ALICE, *, claim_id: str = "k1", customer: str = "c1",
              at: datetime = T0) -> Claim:
-    return Claim.open(claim_id=claim_id, customer_id=customer, owner=owner, region="east",
+    return Claim.open(claim_id=claim_id, customer_id=customer, owner=owner, sales_region="east",
                       customer_level="B", now=at, from_pool=False)
 
 
@@ -113,12 +113,12 @@ def test_a_lapsed_claim_leaves_a_pool_customer() -> None:
     assert check_claim(ALICE, ownership, RepClaimFacts(), POLICY, cn(4, 1, 9)) is \
         CustomerStatus.POOL
     new = open_claim(claim_id="k2", actor=ALICE, ownership=ownership, facts=RepClaimFacts(),
-                     policy=POLICY, region="east", customer_level="A", now=cn(4, 1, 9))
+                     policy=POLICY, sales_region="east", customer_level="A", now=cn(4, 1, 9))
     assert new.from_pool is True and new.id == "k2" and new.customer_id == "c1"
-    assert (new.region, new.customer_level, new.owner_id) == ("east", "A", "alice")
+    assert (new.sales_region, new.customer_level, new.owner_id) == ("east", "A", "alice")
     fresh = open_claim(claim_id="k3", actor=ALICE, ownership=CustomerOwnership("c9"),
-                       facts=RepClaimFacts(), policy=POLICY, region="east", customer_level="B",
-                       now=T0)
+                       facts=RepClaimFacts(), policy=POLICY, sales_region="east",
+                       customer_level="B", now=T0)
     assert fresh.from_pool is False
 
 

@@ -23,7 +23,7 @@ from services.protection.domain.permissions import (
 class Held:
     owner_id: str = "alice"
     owner_department: str = "d1"
-    region: str = "east"
+    sales_region: str = "east"
 
 
 BOB = Actor("bob", frozenset({"pre_sales"}), "east", "d1")
