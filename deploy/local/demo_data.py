@@ -148,6 +148,10 @@ async def main() -> int:
     ids = await load_customers(customer)
     if os.environ.get("PROTECTION_ADDRESS") and ids:
         await load_claims(protection, ids)
+    if os.environ.get("PROTECTION_ADDRESS") and os.environ.get("CREDIT_ADDRESS") and ids:
+        from deploy.local.demo_credit import load_credit
+
+        print(await load_credit(customer, protection, os.environ["CREDIT_ADDRESS"]))
     # Nothing loaded at all: say so with the exit code, the runner reports it.
     return 0 if ids else 1
 

@@ -39,12 +39,21 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 @dataclass(frozen=True)
 class Proc:
     name: str
-    module: str
+    module: str  # python -m <module>, or a script path under deploy/local
     port: int
+    variable: str = ""  # the environment variable naming the port
+    grpc: bool = True  # ready when SERVING on gRPC health; else when the port accepts
+    args: tuple[str, ...] = ()
+    extra_ports: tuple[tuple[int, str], ...] = ()  # other ports it listens on
 
     @property
     def port_variable(self) -> str:
-        return f"{self.name.upper()}_GRPC_PORT"
+        return self.variable or f"{self.name.upper()}_GRPC_PORT"
+
+    def command(self) -> list[str]:
+        if self.module.endswith(".py"):
+            return [sys.executable, self.module, *self.args]
+        return [sys.executable, "-m", self.module, *self.args]
 
 
 def available() -> list[Proc]:
@@ -54,8 +63,37 @@ def available() -> list[Proc]:
     for name, default_port in known:
         if (ROOT / "services" / name / "__main__.py").exists():
             port = int(os.environ.get(f"{name.upper()}_GRPC_PORT", default_port))
-            procs.append(Proc(name, f"services.{name}", port))
+            extra: tuple[tuple[int, str], ...] = ()
+            if name == "notify":
+                callback = int(os.environ.get("NOTIFY_CALLBACK_PORT", 50064))
+                extra = ((callback, "NOTIFY_CALLBACK_PORT"),)
+            procs.append(Proc(name, f"services.{name}", port, extra_ports=extra))
     return procs
+
+
+def sidecars(procs: list[Proc], env: dict[str, str]) -> list[Proc]:
+    """Local stand-ins for notify's channels, so a newcomer sees what was sent: an SMTP
+    sink writing each mail to .run/mail, and a fake SMS platform printing each SMS.
+    Not started when NOTIFY_SMTP_HOST / NOTIFY_SMS_BASE_URL name real ones."""
+    if not any(p.name == "notify" for p in procs):
+        return []
+    found = []
+    if not env.get("NOTIFY_SMTP_HOST"):
+        port = int(env.get("SMTP_SINK_PORT", 50072))
+        env.update(NOTIFY_SMTP_HOST="127.0.0.1", NOTIFY_SMTP_PORT=str(port))
+        found.append(Proc("mail", "deploy/local/smtp_sink.py", port, "SMTP_SINK_PORT", False,
+                          ("--port", str(port), "--dir", str(ROOT / ".run" / "mail"))))
+    if not env.get("NOTIFY_SMS_BASE_URL"):
+        port = int(env.get("FAKE_SMS_PORT", 50071))
+        token = env.setdefault("NOTIFY_CALLBACK_TOKEN", "dev-callback-token")
+        callback = env.get("NOTIFY_CALLBACK_PORT", "50064")
+        env.update(NOTIFY_SMS_BASE_URL=f"http://127.0.0.1:{port}",
+                   NOTIFY_SMS_API_KEY="local-sms-key")
+        found.append(Proc("sms", "deploy/local/fake_sms_provider.py", port, "FAKE_SMS_PORT",
+                          False, ("--port", str(port), "--api-key", "local-sms-key",
+                                  "--callback-url", f"http://127.0.0.1:{callback}",
+                                  "--callback-token", token)))
+    return found
 
 
 def _listener_inodes(port: int) -> set[str]:
@@ -88,18 +126,19 @@ def holder_of(port: int) -> str:
 
 
 def taken_ports(procs: list[Proc], host: str) -> list[str]:
-    """One message per service whose port something else already holds."""
+    """One message per port (of a service or a stand-in) something else already holds."""
     problems = []
     for p in procs:
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            try:
-                probe.bind((host, p.port))
-            except OSError:
-                holder = holder_of(p.port)
-                by = f" by {holder}" if holder else ""
-                problems.append(f"port {p.port} ({p.port_variable}) is already taken{by}: stop it,"
-                                f" or set {p.port_variable} to a free port")
+        for port, variable in ((p.port, p.port_variable), *p.extra_ports):
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                try:
+                    probe.bind((host, port))
+                except OSError:
+                    holder = holder_of(port)
+                    by = f" by {holder}" if holder else ""
+                    problems.append(f"port {port} ({variable}) is already taken{by}: stop it,"
+                                    f" or set {variable} to a free port")
     return problems
 
 
@@ -139,10 +178,28 @@ def sample_calls(procs: list[Proc], host: str) -> list[str]:
     return calls
 
 
+async def accepting(port: int, name: str, limit: float) -> None:
+    """Until something accepts connections on ``port`` (a stand-in without gRPC health)."""
+    deadline = asyncio.get_running_loop().time() + limit
+    while True:
+        try:
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+        except OSError:
+            if asyncio.get_running_loop().time() > deadline:
+                raise TimeoutError(f"{name} did not listen on port {port}") from None
+            await asyncio.sleep(0.2)
+            continue
+        writer.close()
+        return
+
+
 async def all_serving(procs: list[Proc]) -> None:
     async with asyncio.TaskGroup() as group:
         for p in procs:
-            group.create_task(probe_serving(p.port, name=p.name, limit=90.0))
+            if p.grpc:
+                group.create_task(probe_serving(p.port, name=p.name, limit=90.0))
+            else:
+                group.create_task(accepting(p.port, p.name, 30.0))
 
 
 async def load_demo(env: dict[str, str]) -> bool:
@@ -174,17 +231,19 @@ async def main() -> int:
         print("no services found", file=sys.stderr)
         return 1
     host = os.environ.get("CRM_GRPC_HOST", "127.0.0.1")
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    procs = [*sidecars(procs, env), *procs]
     if problems := taken_ports(procs, host):
         for problem in problems:
             print(f"cannot start: {problem}", file=sys.stderr)
         return 1
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     # Children import `services` and the generated `crm` from the repository.
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     env.setdefault("CRM_LOG_FORMAT", "console")
     for p in procs:
         env[p.port_variable] = str(p.port)
-        env[f"{p.name.upper()}_ADDRESS"] = f"127.0.0.1:{p.port}"
+        if p.grpc:
+            env[f"{p.name.upper()}_ADDRESS"] = f"127.0.0.1:{p.port}"
     names = {p.name for p in procs}
     if {"customer", "protection"} <= names:
         # Each asks the other where its copy (fed by events) may be a moment behind.
@@ -199,7 +258,7 @@ async def main() -> int:
     pumps = []
     for i, p in enumerate(procs):
         child = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", p.module, cwd=ROOT, env=env,
+            *p.command(), cwd=ROOT, env=env,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
             start_new_session=True, preexec_fn=_die_with_parent)
         children[p.name] = child
@@ -214,7 +273,7 @@ async def main() -> int:
         done, _ = await asyncio.wait([ready, *exits, stopping],
                                      return_when=asyncio.FIRST_COMPLETED)
         if ready in done and ready.exception() is None:
-            where = ", ".join(f"{p.name}@{host}:{p.port}" for p in procs)
+            where = ", ".join(f"{p.name}@{host}:{p.port}" for p in procs if p.grpc)
             print(f"all services SERVING: {where}")
             if not await load_demo(env):
                 print("demo data: nothing could be loaded (see the lines above)", file=sys.stderr)

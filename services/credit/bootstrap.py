@@ -13,7 +13,7 @@ from services.chassis.settings import InfraSettings
 from services.credit.adapters.unit_of_work import committing
 from services.credit.config import CreditSettings
 from services.credit.entrypoints import event_consumer
-from services.credit.entrypoints.calls import Calls
+from services.credit.entrypoints.calls import calls
 from services.credit.entrypoints.grpc_servicer import CreditServicer
 from services.credit.service_layer.deps import CreditDeps
 from services.credit.service_layer.scheduler import CreditScheduler
@@ -38,7 +38,7 @@ class CreditApp:
 def wire(runtime: ServiceRuntime, settings: CreditSettings) -> CreditApp:
     deps = CreditDeps(runtime.clock, settings)
     views = CreditViews(runtime.pool, deps.unit_of)
-    servicer = CreditServicer(deps, Calls(deps, runtime.uow), views)
+    servicer = CreditServicer(deps, calls(deps, runtime.uow), views)
     runtime.add_service(ServiceBinding(
         credit_service_pb2_grpc.add_CreditServiceServicer_to_server, servicer, SERVICE_NAME))
     scheduler = CreditScheduler(committing(runtime.uow, deps), deps)

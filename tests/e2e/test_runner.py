@@ -36,7 +36,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
 
 ROOT = Path(__file__).resolve().parents[2]
 RUNNER = ROOT / "deploy" / "local" / "run.py"
-SERVICES = ("customer", "protection")
+SERVICES = ("customer", "protection", "credit", "notify")
 
 
 class Runner:
@@ -104,6 +104,10 @@ def runner_env(infra_settings: InfraSettings, rabbit_names: RabbitNames,
         env.update(settings_env(f"{name.upper()}_", {
             "grpc_port": ports[name], "schema_name": new_schema(f"run_{name[:4]}"),
             "service_name": service_name}))
+    # Notify's callback server and its local stand-ins (SMTP sink, fake SMS platform).
+    for variable in ("NOTIFY_CALLBACK_PORT", "SMTP_SINK_PORT", "FAKE_SMS_PORT"):
+        ports[variable] = free_port()
+        env[variable] = str(ports[variable])
     return env, ports
 
 

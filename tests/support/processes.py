@@ -55,6 +55,8 @@ class ServiceProcess:
     async def start(cls, service: str, infra: InfraSettings, settings: dict[str, Any],
                     *, limit: float = 60.0, port: int | None = None) -> ServiceProcess:
         port = port or free_port()
+        if service == "notify":  # its HTTP callback server needs a port of its own too
+            settings = {"callback_port": free_port(), **settings}
         env = {
             **os.environ,
             "PYTHONUNBUFFERED": "1",

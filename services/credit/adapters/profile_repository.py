@@ -101,21 +101,35 @@ class PostgresProfiles:
     async def get(self, customer_id: str, *, for_update: bool = False,
                   create: bool = False) -> CreditProfile | None:
         """``create``: a profile not stored yet is created (locked) so that concurrent
-        first events of one customer queue up on its row instead of racing."""
+        first events of one customer queue up on its row instead of racing.
+
+        The lock is taken in a statement of its own: under READ COMMITTED a statement
+        that waited for a row lock sees the row's new version but reads everything
+        else (here the contract facts) as of its start, before the other transaction
+        committed. The read that follows the lock sees all of it."""
         if create:
             await self._conn.execute(
                 "INSERT INTO profiles (customer_id, version) VALUES ($1::uuid, 0) "
                 "ON CONFLICT DO NOTHING", customer_id)
-        lock = " FOR UPDATE" if for_update or create else ""
+        if for_update or create:
+            await self._conn.execute(
+                "SELECT 1 FROM profiles WHERE customer_id = $1::uuid FOR UPDATE", customer_id)
         row = await self._conn.fetchrow(
-            f"SELECT {COLUMNS}, {CONTRACTS} FROM profiles p "
-            f"WHERE p.customer_id = $1::uuid{lock}", customer_id)
+            f"SELECT {COLUMNS}, {CONTRACTS} FROM profiles p WHERE p.customer_id = $1::uuid",
+            customer_id)
         return None if row is None else self._track(profile_of(row, self._unit_of))
 
     async def due_for_review(self, now: datetime, limit: int) -> list[CreditProfile]:
+        """Profiles due for review, locked (skipping those another replica holds), then
+        read in full after the lock (see ``get``)."""
+        ids = [r[0] for r in await self._conn.fetch(
+            "SELECT customer_id FROM profiles WHERE review_at <= $1 ORDER BY review_at "
+            "LIMIT $2 FOR UPDATE SKIP LOCKED", now, limit)]
+        if not ids:
+            return []
         rows = await self._conn.fetch(
-            f"SELECT {COLUMNS}, {CONTRACTS} FROM profiles p WHERE p.review_at <= $1 "
-            "ORDER BY p.review_at LIMIT $2 FOR UPDATE SKIP LOCKED", now, limit)
+            f"SELECT {COLUMNS}, {CONTRACTS} FROM profiles p WHERE p.customer_id = ANY($1::uuid[]) "
+            "ORDER BY p.review_at", ids)
         return [self._track(profile_of(r, self._unit_of)) for r in rows]
 
     async def save(self, profile: CreditProfile, now: datetime) -> None:

@@ -15,6 +15,7 @@ from crm.credit.v1 import credit_service_pb2 as api
 from crm.credit.v1 import credit_service_pb2_grpc as api_grpc
 from services.chassis.errors import FieldViolation, InvalidArgument, PermissionDenied
 from services.chassis.protobuf import optional_duration, optional_timestamp, read_money, to_money
+from services.chassis.unit_calls import UnitCalls
 from services.credit.adapters.event_codec import LEVELS
 from services.credit.domain.check import Decision, public_reasons
 from services.credit.domain.errors import (
@@ -25,7 +26,6 @@ from services.credit.domain.errors import (
     require_text,
 )
 from services.credit.domain.permissions import ensure_may_read, may_read, reach_of
-from services.credit.entrypoints.calls import Calls
 from services.credit.entrypoints.messages import (
     BASES,
     HOLD_STATUS_OF,
@@ -54,7 +54,8 @@ def _method(name: str) -> str:
 
 
 class CreditServicer(api_grpc.CreditServiceServicer):
-    def __init__(self, deps: CreditDeps, calls: Calls, views: CreditViews) -> None:
+    def __init__(self, deps: CreditDeps, calls: UnitCalls[CreditUnitOfWork],
+                 views: CreditViews) -> None:
         self.deps = deps
         self.calls = calls
         self.views = views

@@ -49,7 +49,7 @@ def payload(event: de.Event) -> Message:
             return ce.ContactAdded(
                 customer_id=event.aggregate_id, contact_id=event.contact_id, name=event.name,
                 birthday=event.birthday.isoformat() if event.birthday else "",
-                added_by=event.added_by)
+                added_by=event.added_by, mobile=event.mobile, email=event.email)
         case de.FollowUpLogged():
             logged = ce.FollowUpLogged(
                 follow_up_id=event.follow_up_id, customer_id=event.aggregate_id,

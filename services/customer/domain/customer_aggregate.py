@@ -348,7 +348,8 @@ class Customer:
         self.events.append(events.ContactAdded(
             aggregate_id=self.id, version=self.version, occurred_at=now,
             sales_region=self.sales_region, contact_id=added.id, name=added.name,
-            birthday=added.birthday, added_by=actor.user_id))
+            birthday=added.birthday, added_by=actor.user_id, mobile=added.mobile or "",
+            email=added.email or ""))
         return added
 
     def log_follow_up(self, actor: Actor, follow_up: FollowUp, now: datetime, *,

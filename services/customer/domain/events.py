@@ -62,6 +62,8 @@ class ContactAdded(CustomerEvent):
     name: str
     birthday: date | None
     added_by: str
+    mobile: str = ""
+    email: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)

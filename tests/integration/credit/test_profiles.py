@@ -112,3 +112,24 @@ async def test_downgrade_below_the_fulfilment_floor(
     downgraded = await collector.wait_for(  # type: ignore[attr-defined]
         lambda m: m.type.endswith("KeyAccountDowngraded") and m.aggregate_id == customer)
     assert len(downgraded) == 1
+
+
+async def test_concurrent_events_of_one_customer_lose_no_fact(
+        credit_service: Callable[..., Awaitable[Credit]], users: Users) -> None:
+    """Events of one customer handled at the same time queue on its profile row, and
+    each sees what the one before it committed: a payment handled while the signing
+    of the same contract commits keeps the signing."""
+    credit = await credit_service()
+    customer = await credit.customer(level="ordinary")
+    await profile(credit, users, customer)
+    contracts = [new_id() for _ in range(25)]
+    await asyncio.gather(*(
+        publish for contract in contracts for publish in (
+            credit.publish(ce.ContractSigned(contract_id=contract, customer_id=customer,
+                                             amount=money(1_000)), contract, version=2),
+            credit.publish(ce.PaymentRecorded(contract_id=contract, customer_id=customer,
+                                              paid_total=money(400)), contract, version=3))))
+    p = await profile(credit, users, customer,
+                      until=lambda p: p.trailing_12m_amount.amount_minor >= 25_000 * YUAN)
+    assert p.trailing_12m_amount.amount_minor == 25_000 * YUAN
+    assert p.exposure.amount_minor == 25 * 600 * YUAN

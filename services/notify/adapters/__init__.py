@@ -1,0 +1,1 @@
+"""Notify SQL repositories and the channel adapters (SMTP, SMS provider, webhooks)."""

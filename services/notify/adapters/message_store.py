@@ -1,0 +1,259 @@
+"""Messages in PostgreSQL: planning (one per recipient, channel and cause),
+taking due ones under a lease, recording what a send did, and the inbox."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import asyncpg
+
+from services.chassis.ids import new_id
+from services.notify.domain.message import Channel, Status
+
+INBOX_CHANNEL = "notify_inbox"  # pg_notify channel: payload "<recipient>|<message id>"
+
+MESSAGE_COLUMNS = (
+    "m.id::text AS id, m.channel, m.kind, m.recipient, m.address, m.subject, m.body, "
+    "m.cause, m.customer_facing, m.subject_type, m.subject_id, m.template_code, m.params, "
+    "m.campaign_id::text AS campaign_id, m.status, m.created_at, m.due_at, m.attempts, "
+    "m.last_error, m.provider_id, m.sent_at, m.delivered_at"
+)
+
+
+@dataclass(frozen=True)
+class Row:
+    """A message ready to store (rendered, its status and due time decided)."""
+
+    channel: str
+    kind: str
+    recipient: str
+    address: str
+    subject: str
+    body: str
+    cause: str
+    supersede_key: str | None
+    customer_facing: bool
+    subject_type: str
+    subject_id: str
+    template_code: str
+    params: dict[str, str]
+    campaign_id: str | None
+    status: str
+    due_at: datetime
+    last_error: str = ""
+
+
+@dataclass(frozen=True)
+class StoredMessage:
+    id: str
+    channel: str
+    kind: str
+    recipient: str
+    address: str
+    subject: str
+    body: str
+    cause: str
+    customer_facing: bool
+    subject_type: str
+    subject_id: str
+    template_code: str
+    params: dict[str, str]
+    campaign_id: str | None
+    status: str
+    created_at: datetime
+    due_at: datetime
+    attempts: int
+    last_error: str
+    provider_id: str
+    sent_at: datetime | None
+    delivered_at: datetime | None
+    read_at: datetime | None = None
+
+
+def message_of(row: asyncpg.Record) -> StoredMessage:
+    data = dict(row)
+    data["params"] = json.loads(data["params"]) if isinstance(data["params"], str) else (
+        data["params"] or {})
+    return StoredMessage(**data)
+
+
+_INSERT = (
+    "INSERT INTO messages (id, channel, kind, recipient, address, subject, body, cause, "
+    "supersede_key, customer_facing, subject_type, subject_id, template_code, params, "
+    "campaign_id, status, created_at, due_at, last_error, sent_at) "
+    "SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], "
+    "$6::text[], $7::text[], $8::text[], $9::text[], $10::bool[], $11::text[], $12::text[], "
+    "$13::text[], $14::jsonb[], $15::uuid[], $16::text[], $17::timestamptz[], "
+    "$18::timestamptz[], $19::text[], $20::timestamptz[]) "
+    "ON CONFLICT (recipient, channel, cause) DO NOTHING RETURNING id::text, channel, recipient, "
+    "status"
+)
+
+
+class MessageStore:
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self.conn = conn
+
+    async def supersede(self, keys: Sequence[str], causes: Sequence[str]) -> int:
+        """Skip pending messages a newer one replaces (never the newer one itself, when
+        the same fact is planned again)."""
+        if not keys:
+            return 0
+        done: str = await self.conn.execute(
+            "UPDATE messages SET status = 'SKIPPED', last_error = 'superseded' "
+            "WHERE supersede_key = ANY($1::text[]) AND status IN ('SCHEDULED', 'QUEUED') "
+            "AND cause <> ALL($2::text[])", list(keys), list(causes))
+        return int(done.split()[-1])
+
+    async def skip_about(self, subject_type: str, subject_id: str, kinds: Sequence[str],
+                         reason: str) -> int:
+        done: str = await self.conn.execute(
+            "UPDATE messages SET status = 'SKIPPED', last_error = $4 WHERE subject_type = $1 "
+            "AND subject_id = $2 AND kind = ANY($3::text[]) "
+            "AND status IN ('SCHEDULED', 'QUEUED')", subject_type, subject_id, list(kinds),
+            reason)
+        return int(done.split()[-1])
+
+    async def insert(self, rows: Sequence[Row], now: datetime) -> list[tuple[str, str, str, str]]:
+        """Store ``rows``; a (recipient, channel, cause) already stored is left alone.
+        Returns (id, channel, recipient, status) of the rows stored now; in-app ones
+        stored as SENT are announced to inbox watchers on commit."""
+        if not rows:
+            return []
+        cols: list[list[Any]] = [[] for _ in range(20)]
+        for r in rows:
+            sent = now if r.status == Status.SENT else None
+            for i, value in enumerate((
+                    new_id(), r.channel, r.kind, r.recipient, r.address, r.subject, r.body,
+                    r.cause, r.supersede_key, r.customer_facing, r.subject_type, r.subject_id,
+                    r.template_code, json.dumps(r.params, ensure_ascii=False), r.campaign_id,
+                    r.status, now, r.due_at, r.last_error, sent)):
+                cols[i].append(value)
+        stored = await self.conn.fetch(_INSERT, *cols)
+        result = [(s["id"], s["channel"], s["recipient"], s["status"]) for s in stored]
+        await self.announce([(mid, rcpt) for mid, ch, rcpt, st in result
+                             if ch == Channel.IN_APP and st == Status.SENT])
+        return result
+
+    async def announce(self, items: Sequence[tuple[str, str]]) -> None:
+        """Tell inbox watchers (every replica, after commit) of new inbox messages."""
+        if items:
+            await self.conn.execute(
+                "SELECT pg_notify($1, r || '|' || m) FROM unnest($2::text[], $3::text[]) "
+                "AS t(r, m)", INBOX_CHANNEL, [r for _, r in items], [m for m, _ in items])
+
+    # ------------------------------------------------------------------ dispatch
+
+    async def take_due(self, now: datetime, limit: int, lease: timedelta,
+                       ) -> list[StoredMessage]:
+        """Due messages (not leased by another replica, not of a paused or cancelled
+        campaign), leased for ``lease``. An attempt is counted when recorded."""
+        rows = await self.conn.fetch(
+            "WITH due AS (SELECT m.id FROM messages m WHERE m.status IN ('SCHEDULED', "
+            "'QUEUED') AND m.due_at <= $1 AND (m.leased_until IS NULL OR m.leased_until < $1) "
+            "AND (m.campaign_id IS NULL OR EXISTS (SELECT 1 FROM campaigns c "
+            "WHERE c.id = m.campaign_id AND c.status = 'RUNNING')) "
+            "ORDER BY m.due_at LIMIT $2 FOR UPDATE OF m SKIP LOCKED) "
+            "UPDATE messages m SET leased_until = $3 "
+            f"FROM due WHERE m.id = due.id RETURNING {MESSAGE_COLUMNS}",
+            now, limit, now + lease)
+        return [message_of(r) for r in rows]
+
+    async def record(self, outcomes: Sequence[tuple[str, str, datetime | None, str, str, bool]],
+                     now: datetime) -> None:
+        """(id, status, next due, error, provider id, attempted) of each message taken;
+        a message put back without trying (quiet hours) keeps its attempts."""
+        if not outcomes:
+            return
+        await self.conn.execute(
+            "UPDATE messages m SET status = o.status, due_at = COALESCE(o.due, m.due_at), "
+            "attempts = m.attempts + (CASE WHEN o.attempted THEN 1 ELSE 0 END), "
+            "last_error = o.error, provider_id = CASE WHEN o.provider = '' THEN m.provider_id "
+            "ELSE o.provider END, leased_until = NULL, "
+            "sent_at = CASE WHEN o.status = 'SENT' THEN $6 ELSE m.sent_at END "
+            "FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::text[], $5::text[], "
+            "$7::bool[]) AS o(id, status, due, error, provider, attempted) WHERE m.id = o.id",
+            [o[0] for o in outcomes], [o[1] for o in outcomes], [o[2] for o in outcomes],
+            [o[3] for o in outcomes], [o[4] for o in outcomes], now,
+            [o[5] for o in outcomes])
+
+    async def receipt(self, *, message_id: str, provider_id: str, delivered: bool, error: str,
+                      at: datetime) -> bool:
+        done: str = await self.conn.execute(
+            "UPDATE messages SET status = $3, delivered_at = CASE WHEN $3 = 'DELIVERED' "
+            "THEN $5 ELSE delivered_at END, last_error = $4 WHERE status = 'SENT' AND "
+            "((provider_id <> '' AND provider_id = $2) OR id::text = $1)",
+            message_id, provider_id, Status.DELIVERED if delivered else Status.FAILED, error,
+            at)
+        return done.split()[-1] != "0"
+
+    # ------------------------------------------------------------------ inbox
+
+    async def inbox(self, user_id: str, keys: Sequence[str], *, unread_only: bool, size: int,
+                    after: tuple[int, datetime, str] | None) -> list[StoredMessage]:
+        """Unread first, newest first within each."""
+        args: list[Any] = [list(keys), user_id]
+        where = ["m.channel = 'IN_APP'", "m.status = 'SENT'", "m.recipient = ANY($1::text[])"]
+        if unread_only:
+            where.append("r.read_at IS NULL")
+        rank = "(CASE WHEN r.read_at IS NULL THEN 0 ELSE 1 END)"
+        if after is not None:
+            args += list(after)
+            where.append(f"({rank} > $3 OR ({rank} = $3 AND (m.created_at < $4 OR "
+                         "(m.created_at = $4 AND m.id < $5::uuid))))")
+        args.append(size + 1)
+        rows = await self.conn.fetch(
+            f"SELECT {MESSAGE_COLUMNS}, r.read_at FROM messages m LEFT JOIN inbox_reads r "
+            "ON r.message_id = m.id AND r.user_id = $2 "
+            f"WHERE {' AND '.join(where)} "
+            f"ORDER BY {rank}, m.created_at DESC, m.id DESC LIMIT ${len(args)}", *args)
+        return [message_of(r) for r in rows]
+
+    async def unread(self, user_id: str, keys: Sequence[str]) -> int:
+        count: int = await self.conn.fetchval(
+            "SELECT count(*) FROM messages m WHERE m.channel = 'IN_APP' AND m.status = 'SENT' "
+            "AND m.recipient = ANY($1::text[]) AND NOT EXISTS (SELECT 1 FROM inbox_reads r "
+            "WHERE r.user_id = $2 AND r.message_id = m.id)", list(keys), user_id)
+        return count
+
+    async def mark_read(self, user_id: str, keys: Sequence[str], ids: Sequence[str] | None,
+                        now: datetime) -> None:
+        """Mark the caller's inbox messages read: ``ids`` (None: all of them); ids that
+        are not the caller's are ignored."""
+        await self.conn.execute(
+            "INSERT INTO inbox_reads (user_id, message_id, read_at) SELECT $2, m.id, $4 "
+            "FROM messages m WHERE m.channel = 'IN_APP' AND m.status = 'SENT' "
+            "AND m.recipient = ANY($1::text[]) AND ($3::uuid[] IS NULL OR m.id = ANY($3)) "
+            "ON CONFLICT DO NOTHING", list(keys), user_id,
+            None if ids is None else list(ids), now)
+
+    async def by_cause(self, recipient: str, channel: str, cause: str) -> StoredMessage | None:
+        row = await self.conn.fetchrow(
+            f"SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.recipient = $1 "
+            "AND m.channel = $2 AND m.cause = $3", recipient, channel, cause)
+        return None if row is None else message_of(row)
+
+    async def get(self, message_id: str) -> StoredMessage | None:
+        row = await self.conn.fetchrow(
+            f"SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.id = $1::uuid", message_id)
+        return None if row is None else message_of(row)
+
+
+    async def page(self, *, status: str, channel: str, campaign_id: str,
+                   size: int, after: tuple[datetime, str] | None) -> list[StoredMessage]:
+        """Messages (not in-app) by status, channel and campaign, newest first."""
+        args: list[Any] = [status, channel, campaign_id or None]
+        where = ["m.channel <> 'IN_APP'", "($1 = '' OR m.status = $1)",
+                 "($2 = '' OR m.channel = $2)", "($3::uuid IS NULL OR m.campaign_id = $3)"]
+        if after is not None:
+            args += list(after)
+            where.append("(m.created_at, m.id) < ($4, $5::uuid)")
+        args.append(size + 1)
+        rows = await self.conn.fetch(
+            f"SELECT {MESSAGE_COLUMNS} FROM messages m WHERE {' AND '.join(where)} "
+            f"ORDER BY m.created_at DESC, m.id DESC LIMIT ${len(args)}", *args)
+        return [message_of(r) for r in rows]

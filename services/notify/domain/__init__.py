@@ -1,0 +1,1 @@
+"""Pure notify rules: no protobuf, no database, no network."""

@@ -1,0 +1,1 @@
+"""gRPC servicer, event consumer and HTTP callbacks of the notify service."""

@@ -1,0 +1,1 @@
+"""Notify use cases, dispatchers and schedulers."""
