@@ -142,6 +142,21 @@ async def load_claims(address: str, customer_ids: list[str]) -> int:
     return claimed
 
 
+async def seed_people() -> None:
+    """One person per role for the web console, all with the demo password."""
+    from services.gateway.bootstrap import seed_demo_users
+    from services.gateway.service_layer.demo import DEMO_PASSWORD
+
+    try:
+        created = await seed_demo_users(InfraSettings())
+    except Exception as error:
+        print(f"demo: console users: {type(error).__name__}: {error}", file=sys.stderr)
+        return
+    print(f"demo: console users ({len(created)} new), password {DEMO_PASSWORD!r}: rep, "
+          "aftersales, agent, dealer, reviewer, manager, ka-office, ka-dept, ka-center, "
+          "director, auditor, admin")
+
+
 async def main() -> int:
     customer = os.environ.get("CUSTOMER_ADDRESS", "127.0.0.1:50051")
     protection = os.environ.get("PROTECTION_ADDRESS", "127.0.0.1:50052")
@@ -152,6 +167,8 @@ async def main() -> int:
         from deploy.local.demo_credit import load_credit
 
         print(await load_credit(customer, protection, os.environ["CREDIT_ADDRESS"]))
+    if os.environ.get("GATEWAY_HTTP_PORT"):
+        await seed_people()
     # Nothing loaded at all: say so with the exit code, the runner reports it.
     return 0 if ids else 1
 

@@ -68,6 +68,9 @@ def available() -> list[Proc]:
                 callback = int(os.environ.get("NOTIFY_CALLBACK_PORT", 50064))
                 extra = ((callback, "NOTIFY_CALLBACK_PORT"),)
             procs.append(Proc(name, f"services.{name}", port, extra_ports=extra))
+    if (ROOT / "services" / "gateway" / "__main__.py").exists():
+        port = int(os.environ.get("GATEWAY_HTTP_PORT", 8080))
+        procs.append(Proc("gateway", "services.gateway", port, "GATEWAY_HTTP_PORT", False))
     return procs
 
 
@@ -245,6 +248,11 @@ async def main() -> int:
         if p.grpc:
             env[f"{p.name.upper()}_ADDRESS"] = f"127.0.0.1:{p.port}"
     names = {p.name for p in procs}
+    for name in ("customer", "protection", "credit", "notify"):
+        if f"{name.upper()}_ADDRESS" in env:
+            env.setdefault(f"GATEWAY_{name.upper()}_ADDRESS", env[f"{name.upper()}_ADDRESS"])
+    # The console over plain http on a laptop: cookies cannot be Secure there.
+    env.setdefault("GATEWAY_SECURE_COOKIES", "false")
     if {"customer", "protection"} <= names:
         # Each asks the other where its copy (fed by events) may be a moment behind.
         env.setdefault("PROTECTION_CUSTOMER_ADDRESS", env["CUSTOMER_ADDRESS"])
@@ -277,6 +285,10 @@ async def main() -> int:
             print(f"all services SERVING: {where}")
             if not await load_demo(env):
                 print("demo data: nothing could be loaded (see the lines above)", file=sys.stderr)
+            gateway = next((p for p in procs if p.name == "gateway"), None)
+            if gateway is not None:
+                print(f"web console and HTTP API: http://{host}:{gateway.port}/ "
+                      f"(API docs: http://{host}:{gateway.port}/docs)")
             print("system is up; press Ctrl-C to stop. Try:")
             for line in sample_calls(procs, host):
                 print(f"  {line}")

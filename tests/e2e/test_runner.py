@@ -104,8 +104,11 @@ def runner_env(infra_settings: InfraSettings, rabbit_names: RabbitNames,
         env.update(settings_env(f"{name.upper()}_", {
             "grpc_port": ports[name], "schema_name": new_schema(f"run_{name[:4]}"),
             "service_name": service_name}))
-    # Notify's callback server and its local stand-ins (SMTP sink, fake SMS platform).
-    for variable in ("NOTIFY_CALLBACK_PORT", "SMTP_SINK_PORT", "FAKE_SMS_PORT"):
+    # Notify's callback server and its local stand-ins (SMTP sink, fake SMS platform), the
+    # gateway's HTTP port and schema.
+    env["GATEWAY_SCHEMA_NAME"] = new_schema("run_gate")
+    for variable in ("NOTIFY_CALLBACK_PORT", "SMTP_SINK_PORT", "FAKE_SMS_PORT",
+                     "GATEWAY_HTTP_PORT"):
         ports[variable] = free_port()
         env[variable] = str(ports[variable])
     return env, ports

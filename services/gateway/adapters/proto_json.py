@@ -1,0 +1,163 @@
+"""Protobuf <-> the gateway's JSON, and the JSON Schema of a message's JSON.
+
+Answers are ``MessageToDict(preserving_proto_field_name=True)`` with every field
+that has no presence printed (empty strings, zeros, empty lists), so the console
+sees one shape; message fields that are unset are left out. The proto3 JSON
+mapping applies: 64-bit integers are strings, enums their value names, Timestamp
+RFC 3339 text, Duration ``"<seconds>s"``. ``json_schema`` describes exactly that.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, date, datetime, timedelta
+from enum import Enum
+from typing import Any, TypeVar
+
+from google.protobuf import json_format
+from google.protobuf.descriptor import Descriptor, EnumDescriptor, FieldDescriptor
+from google.protobuf.message import Message
+from pydantic import BaseModel
+
+from services.gateway.domain.errors import FieldViolation, InvalidArgument
+
+M = TypeVar("M", bound=Message)
+REF_PREFIX = "#/components/schemas/"
+
+
+def to_json(message: Message) -> dict[str, Any]:
+    result: dict[str, Any] = json_format.MessageToDict(
+        message, preserving_proto_field_name=True, always_print_fields_with_no_presence=True)
+    return result
+
+
+def _plain(value: Any) -> Any:
+    """A model dump's values in the proto3 JSON mapping ParseDict reads."""
+    if isinstance(value, BaseModel):
+        return _plain(value.model_dump(exclude_none=True))
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    if isinstance(value, timedelta):
+        return f"{value.total_seconds():.9f}".rstrip("0").rstrip(".") + "s"
+    if isinstance(value, date):
+        return {"year": value.year, "month": value.month, "day": value.day}
+    if isinstance(value, Enum):
+        return value.value
+    return value
+
+
+def from_json(cls: type[M], values: BaseModel | Mapping[str, Any] | None = None,
+              **fields: Any) -> M:
+    """A ``cls`` request from a validated model and/or fields (path parameters...).
+
+    A value the mapping cannot take (the model should have refused it already) is
+    INVALID_ARGUMENT, never a crash."""
+    data: dict[str, Any] = {}
+    if values is not None:
+        data.update(_plain(values))
+    data.update(_plain(fields))
+    try:
+        return json_format.ParseDict(data, cls())
+    except json_format.ParseError as error:
+        raise InvalidArgument([FieldViolation("body", str(error)[:300], "UNPARSABLE")]) from None
+
+
+# --- JSON Schema of a message's JSON -----------------------------------------------
+
+_WELL_KNOWN: dict[str, dict[str, Any]] = {
+    "google.protobuf.Timestamp": {"type": "string", "format": "date-time"},
+    "google.protobuf.Duration": {"type": "string", "pattern": r"^-?[0-9]+(\.[0-9]+)?s$"},
+    "google.protobuf.FieldMask": {"type": "string"},
+    "google.protobuf.Empty": {"type": "object"},
+    "google.protobuf.Struct": {"type": "object"},
+    "google.protobuf.Value": {},
+    "google.protobuf.ListValue": {"type": "array"},
+    "google.protobuf.Any": {"type": "object"},
+}
+_WRAPPERS = {"google.protobuf.StringValue": {"type": "string"},
+             "google.protobuf.BoolValue": {"type": "boolean"},
+             "google.protobuf.BytesValue": {"type": "string", "format": "byte"},
+             "google.protobuf.DoubleValue": {"type": "number"},
+             "google.protobuf.FloatValue": {"type": "number"},
+             "google.protobuf.Int32Value": {"type": "integer"},
+             "google.protobuf.UInt32Value": {"type": "integer"},
+             "google.protobuf.Int64Value": {"type": "string"},
+             "google.protobuf.UInt64Value": {"type": "string"}}
+_INT64 = {"type": "string", "pattern": r"^-?[0-9]+$"}
+_SCALARS: dict[int, dict[str, Any]] = {
+    FieldDescriptor.TYPE_STRING: {"type": "string"},
+    FieldDescriptor.TYPE_BOOL: {"type": "boolean"},
+    FieldDescriptor.TYPE_BYTES: {"type": "string", "format": "byte"},
+    FieldDescriptor.TYPE_INT32: {"type": "integer", "format": "int32"},
+    FieldDescriptor.TYPE_SINT32: {"type": "integer", "format": "int32"},
+    FieldDescriptor.TYPE_SFIXED32: {"type": "integer", "format": "int32"},
+    FieldDescriptor.TYPE_UINT32: {"type": "integer", "minimum": 0},
+    FieldDescriptor.TYPE_FIXED32: {"type": "integer", "minimum": 0},
+    FieldDescriptor.TYPE_INT64: _INT64,
+    FieldDescriptor.TYPE_SINT64: _INT64,
+    FieldDescriptor.TYPE_SFIXED64: _INT64,
+    FieldDescriptor.TYPE_UINT64: _INT64,
+    FieldDescriptor.TYPE_FIXED64: _INT64,
+    # NaN and the infinities come as strings in the JSON mapping.
+    FieldDescriptor.TYPE_DOUBLE: {"anyOf": [{"type": "number"}, {"type": "string"}]},
+    FieldDescriptor.TYPE_FLOAT: {"anyOf": [{"type": "number"}, {"type": "string"}]},
+}
+
+
+def schema_name(descriptor: Descriptor | EnumDescriptor) -> str:
+    return descriptor.full_name
+
+
+def json_schema(descriptor: Any, components: dict[str, Any]) -> dict[str, Any]:
+    """A reference to the schema of ``descriptor``'s JSON, adding it (and every message
+    and enum it uses) to ``components``."""
+    name: str = descriptor.full_name
+    if name in _WELL_KNOWN:
+        return dict(_WELL_KNOWN[name])
+    if name in _WRAPPERS:
+        return dict(_WRAPPERS[name])
+    if name not in components:
+        components[name] = {}  # placeholder: a message may contain itself
+        properties: dict[str, Any] = {}
+        required: list[str] = []
+        for field in descriptor.fields:
+            properties[field.name] = _field_schema(field, components)
+            if not field.has_presence:
+                required.append(field.name)
+        body: dict[str, Any] = {"type": "object", "properties": properties}
+        if required:
+            body["required"] = required
+        components[name] = body
+    return {"$ref": REF_PREFIX + name}
+
+
+def _enum_schema(descriptor: EnumDescriptor, components: dict[str, Any]) -> dict[str, Any]:
+    name = descriptor.full_name
+    if name not in components:
+        components[name] = {"type": "string", "enum": [v.name for v in descriptor.values]}
+    return {"$ref": REF_PREFIX + name}
+
+
+def _single(field: FieldDescriptor, components: dict[str, Any]) -> dict[str, Any]:
+    if field.type == FieldDescriptor.TYPE_MESSAGE and field.message_type is not None:
+        return json_schema(field.message_type, components)
+    if field.type == FieldDescriptor.TYPE_ENUM and field.enum_type is not None:
+        return _enum_schema(field.enum_type, components)
+    return dict(_SCALARS[field.type])
+
+
+def _field_schema(field: FieldDescriptor, components: dict[str, Any]) -> dict[str, Any]:
+    if field.message_type is not None and field.message_type.GetOptions().map_entry:
+        value = field.message_type.fields_by_name["value"]
+        return {"type": "object", "additionalProperties": _single(value, components)}
+    if field.is_repeated:
+        return {"type": "array", "items": _single(field, components)}
+    return _single(field, components)
+
+
+def enum_names(descriptor: EnumDescriptor) -> list[str]:
+    return [v.name for v in descriptor.values]

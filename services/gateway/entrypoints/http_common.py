@@ -1,0 +1,65 @@
+"""What every router shares: answering with a message's JSON, the schema of that
+JSON in the OpenAPI document, enum and id types for request models, paging and
+idempotency parameters."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Header, Query
+from fastapi.responses import JSONResponse
+from google.protobuf.internal.enum_type_wrapper import EnumTypeWrapper
+from google.protobuf.message import Message
+from pydantic import BaseModel, ConfigDict, Field, GetCoreSchemaHandler
+from pydantic_core import core_schema
+
+from services.gateway.adapters.proto_json import json_schema, to_json
+from services.gateway.entrypoints.problems import problem_responses
+
+# Schemas of the messages answered, added to the OpenAPI document's components.
+PROTO_COMPONENTS: dict[str, Any] = {}
+ERRORS = problem_responses(400, 401, 403, 404, 409, 412, 429, 500, 503, 504)
+UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+
+
+def answers(cls: type[Message], status: int = 200) -> dict[int | str, dict[str, Any]]:
+    """The ``responses`` entry of a route answering ``cls``'s JSON."""
+    schema = json_schema(cls.DESCRIPTOR, PROTO_COMPONENTS)
+    return {status: {"description": cls.DESCRIPTOR.name,
+                     "content": {"application/json": {"schema": schema}}}}
+
+
+def answer(message: Message, status: int = 200) -> JSONResponse:
+    return JSONResponse(to_json(message), status_code=status)
+
+
+class ProtoEnum:
+    """``Annotated[str, ProtoEnum(pb.SomeEnum)]``: one of the enum's value names."""
+
+    def __init__(self, enum: EnumTypeWrapper) -> None:
+        self.names = list(enum.keys())
+
+    def __get_pydantic_core_schema__(self, _source: Any,
+                                     _handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+        return core_schema.literal_schema(self.names)
+
+
+class Body(BaseModel):
+    """Request bodies: unknown members are refused, not ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+def text(limit: int) -> Any:
+    return Field(default="", max_length=limit)
+
+
+Id = Annotated[str, Field(pattern=UUID_PATTERN, max_length=36,
+                          examples=["0190a0b2-7c3e-7d41-9a7e-4f1c2d3e4b5a"])]
+PageSize = Annotated[int, Query(ge=0, le=1000, description="0: the service's default")]
+PageToken = Annotated[str, Query(max_length=2048, description="next_page_token of the "
+                                                               "previous page")]
+IdempotencyKey = Annotated[str, Header(
+    alias="Idempotency-Key", max_length=128,
+    description="Any string up to 128 characters, new per intended change: a retry with "
+                "the same key answers the first result and changes nothing.")]
