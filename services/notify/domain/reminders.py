@@ -126,8 +126,9 @@ CREDIT_STEPS = {"FILE": "filing", "VERIFY": "verification", "SIGN": "signing",
 
 def credit_unit(role: str, *, sales_region: str, large_region: str) -> str:
     """Where a key-account role sits: the office in the sales region, the department
-    in the large region, the centre and the director at HQ."""
-    if role in ("key_account_office", "manager", "reviewer"):
+    in the large region, the centre and the director at HQ. (Managers sit in a
+    department, which credit's events do not name: no credit step goes to them.)"""
+    if role in ("key_account_office", "reviewer"):
         return sales_region
     if role == "key_account_dept":
         return large_region or HQ
