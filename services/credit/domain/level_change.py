@@ -279,6 +279,8 @@ class LevelChange:
         if timer in self.fired or timer not in self.timers(deadlines) or now < timer.at:
             return False
         self.fired.add(timer)
+        if timer.kind is TimerKind.REMIND and now >= self.step_due_at:
+            return False  # fired late, past the deadline: the escalation says it all
         self.version += 1
         role = self.step_role
         if timer.kind is TimerKind.REMIND:

@@ -297,13 +297,16 @@ class CreditProfile:
             self._bump()
 
     def apply_level(self, *, change_id: str, to_level: CreditLevel, reinstates: bool,
-                    criteria: Criteria, now: datetime) -> None:
+                    criteria: Criteria, now: datetime,
+                    earned: CreditLevel | None = None) -> None:
         """A recorded level change takes effect; an assessment's brings a downgraded
         customer back as a key account with a clean fulfilment record."""
         reinstated = reinstates and self.downgraded_at is not None
         if reinstated:
             self.downgraded_at = None
             self.terms_since = now
+            if earned is not None:  # the amount crosses nothing by being reinstated
+                self.amount_level = earned
         previous = self.level
         self.level = to_level
         self.rated_at = now

@@ -16,6 +16,7 @@ from services.credit.domain.actors import Actor
 from services.credit.domain.assessment import Assessment
 from services.credit.domain.errors import ChangeNotFound
 from services.credit.domain.level_change import LevelChange, Status, Trigger
+from services.credit.domain.levels import level_for_amount
 from services.credit.domain.profile import CreditProfile
 from services.credit.service_layer.deps import CreditDeps
 from services.credit.service_layer.profiles import supersede
@@ -68,11 +69,13 @@ async def _closed(uow: CreditUnitOfWork, deps: CreditDeps, change: LevelChange) 
         return
     now = deps.now()
     if change.status is Status.APPLIED and change.trigger is not Trigger.DOWNGRADE:
-        criteria = profile.metrics(now, deps.policy).criteria(
-            change.criteria_score_centi, change.assessment_id)
+        metrics = profile.metrics(now, deps.policy)
+        criteria = metrics.criteria(change.criteria_score_centi, change.assessment_id)
         profile.apply_level(change_id=change.id, to_level=change.to_level,
                             reinstates=change.trigger is Trigger.ASSESSMENT,
-                            criteria=criteria, now=now)
+                            criteria=criteria, now=now,
+                            earned=level_for_amount(metrics.trailing_amount_fen,
+                                                    deps.policy.thresholds_fen))
     else:
         profile.change_closed(change.id)
     await uow.profiles.save(profile, now)
