@@ -1,7 +1,11 @@
 """Idempotent event consumption: inbox row + handler effect in one transaction.
 
 A message whose ``(consumer, message_id)`` is already in the inbox is acked and
-skipped. A handler that raises is retried through the delayed retry queue up
+skipped. With ``batch_max`` > 1, messages that arrive together are handled in one
+transaction (``chassis.batching``: one commit, one outbox write for many events);
+if any of them fails, the batch is rolled back and each is handled alone, so one
+bad message never takes the others with it. Each message is acked only after the
+commit that recorded it. A handler that raises is retried through the delayed retry queue up
 to ``max_retries`` times, then published to the dead-letter exchange with the
 error attached. Either way the original delivery is acked only after the
 retry or dead-letter copy is confirmed, so nothing is lost.
@@ -20,6 +24,7 @@ from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractIncomingMess
 from google.protobuf.message import Message
 
 from crm.common.v1.event_envelope_pb2 import EventEnvelope
+from services.chassis.batching import Batcher
 from services.chassis.context import correlation_id_var
 from services.chassis.events import decode, event_type, unpack
 from services.chassis.logging import get_logger
@@ -41,6 +46,9 @@ class Subscription:
     handler: Handler
 
 
+Item = tuple[Subscription, str, EventEnvelope]  # (subscription, message id, envelope)
+
+
 class EventConsumer:
     def __init__(
         self,
@@ -55,6 +63,7 @@ class EventConsumer:
         retry_delay: timedelta = timedelta(seconds=2),
         prefetch: int = 64,
         queue_type: str = "quorum",
+        batch_max: int = 1,
     ) -> None:
         self.name = name
         self._channel = channel
@@ -68,6 +77,11 @@ class EventConsumer:
         self._queue_type = queue_type
         self._queues: ConsumerQueues | None = None
         self._tag: str | None = None
+        self._batcher: Batcher[Item, bool] | None = None
+        if batch_max > 1:
+            # One message id per batch at most (a redelivery waits for the next one).
+            self._batcher = Batcher(self._apply_batch, keys=lambda item: (item[1],),
+                                    max_batch=batch_max, concurrency=1, limit=2)
 
     async def start(self) -> None:
         await self._channel.set_qos(prefetch_count=self._prefetch)
@@ -109,7 +123,9 @@ class EventConsumer:
                 await message.ack()
                 return
             try:
-                fresh = await self._apply(sub, message_id or envelope.event_id, envelope)
+                item = (sub, message_id or envelope.event_id, envelope)
+                fresh = (await self._batcher.submit(item) if self._batcher is not None
+                         else await self._apply(*item))
             except Exception as exc:
                 await self._retry_or_dead_letter(message, exc)
                 return
@@ -128,9 +144,49 @@ class EventConsumer:
                 self.name, message_id, envelope.event_type)
             if not inserted:
                 return False
-            await sub.handler(uow, envelope, payload)
+            # Set here too: a batch runs in the batcher's task, outside ``handle``'s context.
+            token = correlation_id_var.set(envelope.correlation_id or None)
+            try:
+                await sub.handler(uow, envelope, payload)
+                uow.seal(correlation_id=envelope.correlation_id or None)
+            finally:
+                correlation_id_var.reset(token)
             await uow.commit()
         return True
+
+    async def _apply_batch(self, items: list[Item]) -> list[bool | BaseException]:
+        """Every item in one unit of work; on any failure, each item alone."""
+        if len(items) > 1:
+            try:
+                return await self._apply_together(items)
+            except Exception:
+                log.warning("event_batch_split", size=len(items))
+        outcomes: list[bool | BaseException] = []
+        for item in items:
+            try:
+                outcomes.append(await self._apply(*item))
+            except Exception as error:
+                outcomes.append(error)
+        return outcomes
+
+    async def _apply_together(self, items: list[Item]) -> list[bool | BaseException]:
+        fresh: list[bool | BaseException] = []
+        async with self._uow_factory() as uow:
+            for sub, message_id, envelope in items:
+                inserted = await uow.conn.fetchval(
+                    "INSERT INTO inbox (consumer, message_id, event_type) VALUES ($1, $2, $3) "
+                    "ON CONFLICT DO NOTHING RETURNING 1",
+                    self.name, message_id, envelope.event_type)
+                if inserted:
+                    token = correlation_id_var.set(envelope.correlation_id or None)
+                    try:
+                        await sub.handler(uow, envelope, unpack(envelope, sub.message))
+                        uow.seal(correlation_id=envelope.correlation_id or None)
+                    finally:
+                        correlation_id_var.reset(token)
+                fresh.append(bool(inserted))
+            await uow.commit()
+        return fresh
 
     async def _retry_or_dead_letter(self, message: AbstractIncomingMessage,
                                     exc: Exception) -> None:

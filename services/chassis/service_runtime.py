@@ -112,7 +112,10 @@ class ServiceRuntime:
         self._bindings.append(binding)
 
     async def add_consumer(self, subscriptions: list[Subscription],
-                           uow_factory: Callable[[], UnitOfWork] | None = None) -> EventConsumer:
+                           uow_factory: Callable[[], UnitOfWork] | None = None, *,
+                           batch_max: int | None = None) -> EventConsumer:
+        """``batch_max``: messages handled per transaction (default
+        ``CRM_CONSUMER_BATCH``); 1 handles each alone."""
         assert self._conn is not None
         channel = await self._conn.channel(publisher_confirms=True)
         consumer = EventConsumer(
@@ -120,7 +123,8 @@ class ServiceRuntime:
             queue=self.infra.queue_name(self.name), subscriptions=subscriptions,
             uow_factory=uow_factory or self.uow, max_retries=self.infra.consumer_max_retries,
             retry_delay=self.infra.consumer_retry_delay, prefetch=self.infra.consumer_prefetch,
-            queue_type=self.infra.queue_type)
+            queue_type=self.infra.queue_type,
+            batch_max=self.infra.consumer_batch if batch_max is None else batch_max)
         await consumer.start()
         self._consumers.append(consumer)
         return consumer

@@ -53,6 +53,8 @@ class InfraSettings(BaseSettings):
     # rather than one step each.
     outbox_linger: timedelta = timedelta(milliseconds=5)
     consumer_prefetch: int = Field(default=64, ge=1)
+    # Consumed events handled per transaction (one commit for many); 1: each alone.
+    consumer_batch: int = Field(default=32, ge=1, le=500)
     consumer_max_retries: int = Field(default=5, ge=0)
     consumer_retry_delay: timedelta = timedelta(seconds=2)
     grpc_host: str = "127.0.0.1"

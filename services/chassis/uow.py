@@ -41,6 +41,7 @@ class UnitOfWork:
         self._conn: asyncpg.Connection | None = None
         self._tx: asyncpg.transaction.Transaction | None = None
         self._events: list[OutgoingEvent] = []
+        self._sealed: list[EncodedEvent] = []
         self._wrote_outbox = False
         self.committed = False
 
@@ -60,6 +61,7 @@ class UnitOfWork:
             self._conn = None
             raise
         self._events = []
+        self._sealed = []
         self._wrote_outbox = False
         self.committed = False
         return self
@@ -86,10 +88,18 @@ class UnitOfWork:
         return [encode(e, producer=self._producer, occurred_at=now,
                        correlation_id=correlation_id, actor_id=actor_id) for e in events]
 
+    def seal(self, *, correlation_id: str | None = None) -> None:
+        """Envelope the events added so far now, with ``correlation_id`` (a batch of
+        consumed events keeps each one's correlation id on what it caused)."""
+        if self._events:
+            self._sealed.extend(self.encode(self._events, correlation_id=correlation_id))
+            self._events = []
+
     async def commit(self) -> None:
         assert self._tx is not None
-        if self._events:
-            await self._outbox.write(self.conn, self.encode(self._events))
+        encoded = self._sealed + (self.encode(self._events) if self._events else [])
+        if encoded:
+            await self._outbox.write(self.conn, encoded)
         await self._tx.commit()
         self.committed = True
 

@@ -154,7 +154,9 @@ async def test_always_failing_event_is_dead_lettered_while_others_flow(
     assert headers["x-consumer"] == consumer.name
     assert dead.type == MONEY
     assert dead.message_id
-    assert len(attempts) == 3  # first delivery + max_retries
+    # First delivery + max_retries = 3 deliveries; a delivery that came in a batch also
+    # ran once in the batch (rolled back with it) before running alone.
+    assert 3 <= len(attempts) <= 3 * 2
 
     assert await wait_for_effects(consumer, good) == dict.fromkeys(good, 1)
     assert await effect_counts(consumer, [poison]) == {}  # rolled back every time
