@@ -17,11 +17,13 @@ from services.chassis.db import create_pool, ensure_database
 from services.chassis.logging import get_logger
 from services.chassis.migrations import migrate_async
 from services.chassis.settings import InfraSettings
+from services.gateway import chart_wiring
 from services.gateway.adapters.passwords import Argon2Passwords
 from services.gateway.adapters.service_clients import ServiceClients
 from services.gateway.adapters.store import SqlUnits
 from services.gateway.adapters.tokens import Tokens
 from services.gateway.config import GatewaySettings
+from services.gateway.console import install as install_console
 from services.gateway.entrypoints import (
     admin,
     auth,
@@ -32,6 +34,7 @@ from services.gateway.entrypoints import (
     problems,
     protection,
 )
+from services.gateway.entrypoints import charts as charts_api
 from services.gateway.entrypoints.middleware import RequestContext
 from services.gateway.entrypoints.security import authenticator
 from services.gateway.service_layer import demo
@@ -92,6 +95,8 @@ def create_app(settings: GatewaySettings, infra: InfraSettings,
                             min_password=settings.min_password_length)
         deps.attach(Opened(accounts, GatewayViews(pool, settings.page_sizes()), clients,
                            Tokens(infra.auth_secret, infra.auth_issuer, settings.token_ttl)))
+        charts = await chart_wiring.open_charts(settings, infra, pool, deps.clock)
+        deps.opened.charts = charts.views
         window = settings.login_window.total_seconds()
         pruner = asyncio.create_task(_prune_forever(accounts, window, max(window * 4, 86400)))
         log.info("gateway_started", port=settings.http_port)
@@ -101,6 +106,7 @@ def create_app(settings: GatewaySettings, infra: InfraSettings,
             pruner.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await pruner
+            await charts.close()
             deps.attach(None)
             await clients.close()
             await pool.close()
@@ -115,6 +121,7 @@ def create_app(settings: GatewaySettings, infra: InfraSettings,
     signed_in = authenticator(deps)
     for module in (auth, admin, customers, protection, credit, inbox):
         app.include_router(module.router(deps, signed_in))
+    app.include_router(charts_api.router(deps, signed_in))
 
     @app.get("/api/health", response_model=Health, tags=["sign-in"],
              summary="Liveness: the process answers", responses=problems.problem_responses(500))
@@ -122,6 +129,7 @@ def create_app(settings: GatewaySettings, infra: InfraSettings,
         return Health(status="ok")
 
     docs.install(app, csrf_cookie=settings.csrf_cookie, csrf_header=settings.csrf_header)
+    install_console(app, deps, signed_in)
     return app
 
 

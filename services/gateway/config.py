@@ -8,6 +8,7 @@ the sign-in rules (token lifetime, cookies, throttling) and the password hashing
     GATEWAY_SECURE_COOKIES=false                     # only for plain http on a laptop
     GATEWAY_LOGIN_MAX_FAILURES_PER_USER=5            # within GATEWAY_LOGIN_WINDOW
     GATEWAY_LOGIN_MAX_FAILURES_PER_ADDRESS=20
+    GATEWAY_CHART_UTC_OFFSET_HOURS=8                 # the charts' calendar days
 
 The signing secret and issuer are the shared ``CRM_AUTH_SECRET`` / ``CRM_AUTH_ISSUER``:
 the gateway mints the tokens every service verifies.
@@ -66,6 +67,8 @@ class GatewaySettings(ServiceSettings):
     # Server-sent events: a comment line this often keeps proxies from closing
     # an idle inbox stream.
     sse_keepalive: timedelta = timedelta(seconds=15)
+    # Charts count calendar days at this UTC offset (China: +8, no daylight saving).
+    chart_utc_offset_hours: int = Field(default=8, ge=-12, le=14)
 
     @model_validator(mode="after")
     def _sane(self) -> GatewaySettings:

@@ -14,6 +14,7 @@ from services.gateway.service_layer.accounts import Accounts
 if TYPE_CHECKING:
     from services.gateway.adapters.service_clients import ServiceClients
     from services.gateway.adapters.tokens import Tokens
+    from services.gateway.chart_views import ChartViews
     from services.gateway.views import GatewayViews
 
 
@@ -23,6 +24,7 @@ class Opened:
     views: GatewayViews
     clients: ServiceClients
     tokens: Tokens
+    charts: ChartViews | None = None
 
 
 class GatewayDeps:
@@ -56,3 +58,9 @@ class GatewayDeps:
     @property
     def tokens(self) -> Tokens:
         return self.opened.tokens
+
+    @property
+    def charts(self) -> ChartViews:
+        if self.opened.charts is None:
+            raise RuntimeError("the charts' read model is not open")
+        return self.opened.charts

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import uuid
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -33,6 +34,7 @@ from services.gateway.config import GatewaySettings
 from services.gateway.service_layer.demo import DEMO_PASSWORD
 from tests.integration.gateway.support import GatewayProcess
 from tests.support.processes import ServiceProcess
+from tests.support.rabbit import RabbitNames
 
 EXAMPLES = int(os.environ.get("CRM_SCHEMATHESIS_EXAMPLES", "4"))
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
@@ -45,9 +47,13 @@ pytestmark = pytest.mark.timeout(600)
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def gateway_process(services: dict[str, ServiceProcess], infra_settings: InfraSettings,
-                          new_schema: Callable[[str], str]) -> AsyncIterator[GatewayProcess]:
+                          new_schema: Callable[[str], str],
+                          rabbit_names: RabbitNames) -> AsyncIterator[GatewayProcess]:
+    # Its own schema, so its own event queue too (the charts' consumer).
+    name = f"gateway-st-{uuid.uuid4().hex[:8]}"
+    rabbit_names.track_consumer_queue(infra_settings.queue_name(name))
     settings = GatewaySettings(
-        schema_name=new_schema("gwp"), secure_cookies=False,
+        schema_name=new_schema("gwp"), service_name=name, secure_cookies=False,
         customer_address=services["customer"].address,
         protection_address=services["protection"].address,
         credit_address=services["credit"].address, notify_address=services["notify"].address,
