@@ -11,6 +11,7 @@ from crm.notify.v1 import notify_service_pb2 as api
 from crm.notify.v1 import notify_service_pb2_grpc as api_grpc
 from services.chassis.errors import FieldViolation, InvalidArgument, NotFound
 from services.chassis.ids import new_id
+from services.chassis.logging import get_logger
 from services.chassis.paging import INT, TEXT, TIME, decode_token, page_of
 from services.chassis.protobuf import optional_timestamp
 from services.chassis.unit_calls import UnitCalls
@@ -39,6 +40,7 @@ from services.notify.service_layer.deps import NotifyDeps
 from services.notify.service_layer.inbox_hub import InboxHub
 from services.notify.service_layer.planning import plan
 
+log = get_logger(__name__)
 ADDRESS_READERS = frozenset({"manager", "admin"})
 
 
@@ -102,16 +104,25 @@ class NotifyServicer(api_grpc.NotifyServiceServicer):
             yield api.WatchInboxResponse(unread=count.unread)
             while True:
                 message_id = await queue.get()
-                await asyncio.sleep(0)  # let a burst collect
 
                 async def work(unit: NotifyUnit, mid: str = message_id,
-                               ) -> api.WatchInboxResponse:
+                               ) -> api.WatchInboxResponse | None:
                     found = await unit.messages.get(mid)
+                    if found is None:
+                        return None
                     unread = await unit.messages.unread(reader.user_id, reader.keys)
-                    return api.WatchInboxResponse(
-                        message=message_message(found) if found else None, unread=unread)
+                    return api.WatchInboxResponse(message=message_message(found), unread=unread)
 
-                yield await self.calls.plain(work)
+                # The announcement can reach this replica a moment before a new snapshot
+                # sees the committed row: look again briefly rather than send nothing.
+                for wait in (0.0, 0.02, 0.05, 0.1, 0.2, 0.5):
+                    await asyncio.sleep(wait)
+                    item = await self.calls.plain(work)
+                    if item is not None:
+                        yield item
+                        break
+                else:
+                    log.warning("inbox_watch_message_not_found", message_id=message_id)
 
     # ------------------------------------------------------------------ preferences
 
