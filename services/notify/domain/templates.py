@@ -8,12 +8,13 @@ written by users).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateError, meta
+from jinja2 import StrictUndefined, Template, TemplateError, meta
 from jinja2.sandbox import SandboxedEnvironment
 
 DEFAULT_LOCALE = "zh-CN"
@@ -76,11 +77,18 @@ def source(kind: str, locale: str) -> tuple[str, str]:
     return by_locale.get(locale_of(locale)) or by_locale[DEFAULT_LOCALE]
 
 
+@functools.lru_cache(maxsize=1024)
+def _compiled(text: str) -> Template:
+    """Compiling is most of a render's cost: each text once (a few dozen kinds, a
+    campaign body each)."""
+    return _ENV.from_string(text)
+
+
 def render_text(text: str, params: Mapping[str, str]) -> str:
     """Render ``text``; whatever goes wrong (a Jinja error, a division by zero in a
     user-written body, a value too large) is a ``TemplateProblem``."""
     try:
-        return _ENV.from_string(text).render(**params).strip()
+        return _compiled(text).render(**params).strip()
     except TemplateProblem:
         raise
     except Exception as error:
