@@ -19,16 +19,17 @@ same rate comes first, not measured; then ``--rate`` events per second for
 ``--seconds``.
 
 Each event's lag runs from the moment its batch is handed to the channel to
-the first poll whose answer shows its inbox message: a poller on its own
-connection asks every ``--poll`` seconds for the messages of the oldest
-``--window`` (512) events still pending, by the unique key (recipient,
-channel, cause), and stamps the ones found with the time the answer arrived.
-The row is then committed and visible to any reader, which is what "the inbox
-message exists" means to a user; the figure is an upper bound, one poll
-interval coarse at most. Two lower bounds from notify's own clock (the same
-machine's) split it: the inbox row's ``handled_at`` (the handler
-transaction's start: waiting in the broker, the consumer and the pool) and the
-message's ``created_at`` (written during the handler, before the commit).
+the moment its inbox message is known committed: notify announces every inbox
+message it stores with ``pg_notify`` on the channel ``notify_inbox`` (what
+``WatchInbox`` relays to a user), which PostgreSQL delivers when the storing
+transaction commits; the benchmark listens on a connection of its own (each
+event has a rep of its own, the payload names the rep). A poll of the table
+every ``--poll`` (0.5) seconds, for the oldest ``--window`` (512) pending
+events by rep, catches a message whose announcement never came; those are
+counted apart. Two lower bounds from notify's own clock (the same machine's)
+split the lag: the inbox row's ``handled_at`` (the handler transaction's start:
+waiting in the broker, the consumer and the pool) and the message's
+``created_at`` (written during the handler, before the commit).
 Prints p50/p95/p99 of each, the achieved publish rate, notify's throughput and
 CPU per 1,000 events (target: p99 <= 1 s). Uses CRM_DATABASE_URL /
 CRM_RABBIT_URL.
@@ -39,10 +40,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import itertools
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -73,16 +75,18 @@ from services.chassis.ids import new_id
 from services.chassis.publishing import Publish, publish_batch
 from services.chassis.rabbit import declare_event_exchange
 from services.chassis.settings import InfraSettings
+from services.notify.adapters.message_store import INBOX_CHANNEL
 
 REGIONS = ["cn-east", "cn-central", "cn-north", "cn-northeast", "cn-south", "cn-southwest",
            "cn-west", "cn-northwest"]
 KIND = "claim_approved"
-# The pending events' inbox messages, by the unique key.
-FOUND = (
-    "SELECT m.cause FROM unnest($1::text[], $2::text[]) AS k (recipient, cause) "
-    "JOIN messages m ON m.recipient = k.recipient AND m.channel = 'IN_APP' "
-    "AND m.cause = k.cause"
-)
+# The pending events' recipients' inbox messages (each event has a rep of its own).
+# A join of the keys with the table (unnest) cost PostgreSQL 70-100 ms of CPU a poll
+# in the runs, planned on the statistics of a table that was empty before the run
+# (a loop over all of it is one plan it may take); an array filter is hashed: one
+# pass, ~2 ms at 6,000 messages, whichever way it is planned.
+FOUND = ("SELECT m.cause FROM messages m WHERE m.recipient = ANY($1::text[]) "
+         "AND m.channel = 'IN_APP'")
 
 
 @dataclass(slots=True)
@@ -95,7 +99,7 @@ class Event:
     body: bytes
     published: float = 0.0  # perf_counter when its batch went to the channel
     published_wall: float = 0.0  # the same moment, epoch seconds
-    seen: float = 0.0  # perf_counter when the poll that found its message answered
+    seen: float = 0.0  # perf_counter when its message was known committed
 
 
 def approved(i: int, run: str) -> Event:
@@ -146,16 +150,16 @@ class Publisher:
         self.batches.append(len(batch))
 
     async def paced(self, events: Sequence[Event], rate: float, tick: float,
-                    pending: list[Event]) -> float:
-        """Publish ``events`` at ``rate`` per second, what is due every ``tick``; the
-        events go to ``pending`` as they are handed over. Returns the seconds taken."""
+                    pending: Callable[[Sequence[Event]], None]) -> float:
+        """Publish ``events`` at ``rate`` per second, what is due every ``tick``; each
+        batch goes to ``pending`` as it is handed over. Returns the seconds taken."""
         start = time.perf_counter()
         sent = 0
         while sent < len(events):
             due = min(len(events), int((time.perf_counter() - start) * rate) + 1)
             if due > sent:
                 batch = events[sent:due]
-                pending.extend(batch)
+                pending(batch)
                 await self.send(batch)
                 sent = due
             elapsed = time.perf_counter() - start
@@ -166,51 +170,73 @@ class Publisher:
 # ---------------------------------------------------------------------- watching
 
 
-class Poller:
-    """Marks each pending event seen when the first poll that finds its message answers.
+class Watcher:
+    """Marks each pending event seen when its inbox message is known to be committed.
 
-    A poll asks for the oldest ``window`` pending events only: notify takes them in
-    order, at most its prefetch (64) ahead, so a later one is rarely done before the
-    window reaches it, and a poll stays cheap when notify falls behind (asking for
-    thousands of keys cost PostgreSQL more per event than notify's own statements).
+    Notify announces every inbox message it stores on the PostgreSQL channel
+    ``notify_inbox`` (payload ``<recipient>|<message id>``), sent by the server when
+    the storing transaction commits: what ``WatchInbox`` relays to a user. This
+    listens on a connection of its own, so the event's rep (one per event) arriving
+    there means the row is committed (a new snapshot may, rarely and for a moment,
+    not show it yet: notify's own watch looks again for that). A slow poll (the oldest
+    ``window`` pending events, every ``interval`` seconds) catches a message whose
+    announcement never came; those are counted apart.
     """
 
-    def __init__(self, conn: asyncpg.Connection, interval: float, window: int) -> None:
+    def __init__(self, listener: asyncpg.Connection, conn: asyncpg.Connection,
+                 interval: float, window: int) -> None:
+        self.listener = listener
         self.conn = conn
         self.interval = interval
-        self.window = window  # the oldest this many pending events are asked for
-        self.pending: list[Event] = []
+        self.window = window
+        self.pending: dict[str, Event] = {}  # by recipient, oldest first
+        self.notified = 0
+        self.by_poll = 0  # found by a poll before (or without) their announcement
         self.polls = 0
         self.polling = 0.0  # seconds spent in the poll queries
         self.max_pending = 0
-        self.empty = asyncio.Event()  # set by a poll that leaves nothing pending
+        self.empty = asyncio.Event()  # set when nothing is pending
+
+    async def start(self) -> None:
+        await self.listener.add_listener(INBOX_CHANNEL, self._announced)
+
+    def add(self, events: Sequence[Event]) -> None:
+        for e in events:
+            self.pending[e.recipient] = e
+        self.max_pending = max(self.max_pending, len(self.pending))
+
+    def _seen(self, e: Event, at: float) -> None:
+        e.seen = at
+        del self.pending[e.recipient]
+        if not self.pending:
+            self.empty.set()
+
+    def _announced(self, connection: object, pid: int, channel: str, payload: str) -> None:
+        e = self.pending.get(payload.split("|", 1)[0])
+        if e is not None:
+            self.notified += 1
+            self._seen(e, time.perf_counter())
 
     async def poll_once(self) -> None:
-        keys = self.pending[:self.window]
+        keys = list(itertools.islice(self.pending.values(), self.window))
         if not keys:
             return
-        self.max_pending = max(self.max_pending, len(self.pending))
         t = time.perf_counter()
-        rows = await self.conn.fetch(FOUND, [e.recipient for e in keys], [e.cause for e in keys])
+        rows = await self.conn.fetch(FOUND, [e.recipient for e in keys])
         answered = time.perf_counter()
         self.polling += answered - t
         self.polls += 1
         found = {r["cause"] for r in rows}
-        still: list[Event] = []
         for e in keys:
-            if e.cause in found:
-                e.seen = answered
-            else:
-                still.append(e)
-        # Only this task removes; the publisher appended while the query ran.
-        self.pending[:] = still + self.pending[len(keys):]
-        if not self.pending:
-            self.empty.set()
+            if e.cause in found and e.recipient in self.pending:
+                self.by_poll += 1
+                self._seen(e, answered)
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self.interval)
             await self.poll_once()
-            await asyncio.sleep(self.interval)
 
     async def drained(self, limit: float) -> bool:
         """Wait (at most ``limit`` seconds) until every pending event was seen."""
@@ -228,7 +254,7 @@ class Poller:
 class Result:
     events: list[Event]
     publisher: Publisher
-    poller: Poller
+    watcher: Watcher
     publishing: float  # seconds the measured events took to publish
     took: float  # from the first publish until every event was seen (or the timeout)
     drain: float  # from the last publish until the last event was seen
@@ -240,7 +266,7 @@ class Result:
     rabbitmq: float
     client: float
     database: float  # the service's PostgreSQL backends
-    polling_database: float  # the poller's backend
+    polling_database: float  # the watcher's backends
     rss: tuple[float, float]  # notify's RSS before and after, MiB
     log_problems: int
 
@@ -252,38 +278,41 @@ async def run(args: argparse.Namespace, infra: InfraSettings, names: RunNames) -
 
     async with notify_process(infra, names, queue_type=args.queue_type) as service:
         connection = await aio_pika.connect(infra.rabbit_url)
-        conn = await asyncpg.connect(infra.database_url, server_settings={
+        conn, listener = [await asyncpg.connect(infra.database_url, server_settings={
             "search_path": f'"{names.schema}"', "application_name": "bench-lag-poller"})
+            for _ in range(2)]
         watch = await asyncpg.connect(infra.database_url)
         try:
             channel = await connection.channel(publisher_confirms=True)
             await declare_event_exchange(channel, names.exchange)
             publisher = Publisher(await channel.get_underlay_channel(), names.exchange)
-            poller = Poller(conn, args.poll, args.window)
+            watcher = Watcher(listener, conn, args.poll, args.window)
+            await watcher.start()
             stop = asyncio.Event()
-            polling = asyncio.create_task(poller.run(stop))
-            await publisher.paced(warmup, args.rate, args.tick, poller.pending)
-            if not await poller.drained(60):
+            polling = asyncio.create_task(watcher.run(stop))
+            await publisher.paced(warmup, args.rate, args.tick, watcher.add)
+            if not await watcher.drained(60):
                 raise TimeoutError("the warm-up's events were not all applied in 60 s")
             publisher.confirms.clear()
             publisher.batches.clear()
-            poller.polls, poller.polling, poller.max_pending = 0, 0.0, 0
+            watcher.polls, watcher.polling, watcher.max_pending = 0, 0.0, 0
+            watcher.notified = watcher.by_poll = 0
             backends = BackendCpu(watch, names.service_name)
-            poller_backend = BackendCpu(watch, "bench-lag-poller")
+            watcher_backends = BackendCpu(watch, "bench-lag-poller")
 
             def cpu() -> tuple[float, ...]:
                 return (time.perf_counter(), machine_busy_seconds(), cpu_seconds(service.pid),
                         cpu_by_command("beam.smp"), own_cpu_seconds())
 
             rss_before = rss_mib(service.pid)
-            database, polling_database = await backends.sample(), await poller_backend.sample()
+            database, polling_database = await backends.sample(), await watcher_backends.sample()
             before = cpu()
-            publishing = await publisher.paced(events, args.rate, args.tick, poller.pending)
+            publishing = await publisher.paced(events, args.rate, args.tick, watcher.add)
             last_published = time.perf_counter()
-            await poller.drained(args.drain_timeout)
+            await watcher.drained(args.drain_timeout)
             after = cpu()
             database_cpu = BackendCpu.spent(database, await backends.sample())
-            polling_cpu = BackendCpu.spent(polling_database, await poller_backend.sample())
+            polling_cpu = BackendCpu.spent(polling_database, await watcher_backends.sample())
             rss_after = rss_mib(service.pid)
             stop.set()
             await polling
@@ -296,11 +325,12 @@ async def run(args: argparse.Namespace, infra: InfraSettings, names: RunNames) -
                 "SELECT cause, created_at FROM messages WHERE kind = $1", KIND)}
         finally:
             await watch.close()
+            await listener.close()
             await conn.close()
             await connection.close()
         problems = service.log_lines('"level": "warning"', '"level": "error"')
     drain = max((e.seen for e in events if e.seen), default=last_published) - last_published
-    return Result(events, publisher, poller, publishing, took, drain, handled, created, machine,
+    return Result(events, publisher, watcher, publishing, took, drain, handled, created, machine,
                   service_cpu, rabbitmq, client, database_cpu, polling_cpu,
                   (rss_before, rss_after),
                   problems)
@@ -326,6 +356,8 @@ async def main(args: argparse.Namespace) -> None:
              if e.event_id in r.handled]
     written = [r.created[e.cause].timestamp() - e.published_wall for e in r.events
                if e.cause in r.created]
+    in_handler = [(r.created[e.cause] - r.handled[e.event_id]).total_seconds()
+                  for e in r.events if e.cause in r.created and e.event_id in r.handled]
     batches, confirms = r.publisher.batches, r.publisher.confirms
     print(f"\nClaimApproved into notify: {len(r.events):,} events at {args.rate:g}/s for "
           f"{args.seconds:g} s (after a 1 s warm-up), each a claim, customer and rep of its own, "
@@ -339,21 +371,22 @@ async def main(args: argparse.Namespace) -> None:
         print(f"handled: {len(seen):,} events from the first publish to the last seen in "
               f"{span:.2f} s = {len(seen) / span:,.0f} events/s (notify's throughput when it "
               "falls behind)")
-    print(line("lag, publish -> inbox message visible (poll):", lags))
+    print(line("lag, publish -> inbox message committed:", lags))
     print(line("  publish -> handler's transaction began:", waits))
     print(line("  publish -> message written (created_at):", written))
-    polls = max(1, r.poller.polls)
-    print(f"polls: {r.poller.polls:,}, one every {r.took / polls * 1e3:.1f} ms (query "
-          f"{r.poller.polling / polls * 1e3:.2f} ms); most events pending at once: "
-          f"{r.poller.max_pending:,}; the last event seen {r.drain * 1e3:.0f} ms after the "
-          "last publish")
+    print(line("  of which transaction began -> written:", in_handler))
+    w = r.watcher
+    print(f"seen: {w.notified:,} by notify's commit announcement, {w.by_poll:,} first by a "
+          f"poll of the table ({w.polls:,} polls of {w.polling / max(1, w.polls) * 1e3:.1f} ms); "
+          f"most events pending at once: {w.max_pending:,}; the last event seen "
+          f"{r.drain * 1e3:.0f} ms after the last publish")
     if len(seen) < len(r.events):
         print(f"NOT SEEN within {args.drain_timeout:g} s: {len(r.events) - len(seen):,} events")
     per_k = 1000 / len(r.events)
     ours = r.service + r.database + r.rabbitmq + r.client + r.polling_database
     print(f"CPU s per 1,000 events: notify {r.service * per_k:.3f}, its PostgreSQL backends "
           f"{r.database * per_k:.3f}, RabbitMQ {r.rabbitmq * per_k:.3f}, load generator "
-          f"{r.client * per_k:.3f} (its poller's backend {r.polling_database * per_k:.3f}); "
+          f"{r.client * per_k:.3f} (its watcher's backends {r.polling_database * per_k:.3f}); "
           f"machine {r.machine / r.took:.2f} cores busy, other processes "
           f"{(r.machine - ours) / r.took:.2f}")
     print(f"notify RSS: {r.rss[0]:.0f} MiB before, {r.rss[1]:.0f} MiB after")
@@ -372,7 +405,8 @@ if __name__ == "__main__":
     parser.add_argument("--rate", type=float, default=500.0, help="events per second")
     parser.add_argument("--tick", type=float, default=0.005,
                         help="publish what is due every this many seconds")
-    parser.add_argument("--poll", type=float, default=0.01, help="seconds between polls")
+    parser.add_argument("--poll", type=float, default=0.5,
+                        help="seconds between polls of the table (the fallback)")
     parser.add_argument("--window", type=int, default=512,
                         help="each poll asks for the oldest this many pending events")
     parser.add_argument("--queue-type", choices=["quorum", "classic"], default="quorum")

@@ -11,7 +11,7 @@ from typing import Any
 
 import asyncpg
 
-from services.chassis.ids import new_id
+from services.chassis.ids import is_uuid, new_id
 from services.notify.domain.message import Channel, Status
 
 INBOX_CHANNEL = "notify_inbox"  # pg_notify channel: payload "<recipient>|<message id>"
@@ -183,12 +183,13 @@ class MessageStore:
 
     async def receipt(self, *, message_id: str, provider_id: str, delivered: bool, error: str,
                       at: datetime) -> bool:
+        # By the provider's id, or by ours (the OutId) when it is one: both indexed.
         done: str = await self.conn.execute(
             "UPDATE messages SET status = $3, delivered_at = CASE WHEN $3 = 'DELIVERED' "
             "THEN $5 ELSE delivered_at END, last_error = $4 WHERE status = 'SENT' AND "
-            "((provider_id <> '' AND provider_id = $2) OR id::text = $1)",
-            message_id, provider_id, Status.DELIVERED if delivered else Status.FAILED, error,
-            at)
+            "((provider_id <> '' AND provider_id = $2) OR id = $1::uuid)",
+            message_id if is_uuid(message_id) else None, provider_id,
+            Status.DELIVERED if delivered else Status.FAILED, error, at)
         return done.split()[-1] != "0"
 
     # ------------------------------------------------------------------ inbox
