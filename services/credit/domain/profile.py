@@ -164,7 +164,8 @@ class CreditProfile:
         moments: list[datetime] = []
         for c in self.contracts.values():
             if c.signed_on is not None and c.cancelled_at is None:
-                leaves = _day_start(_leaves_trailing_on(c.signed_on, policy.trailing_months))
+                leaves = start_of_china_day(_leaves_trailing_on(c.signed_on,
+                                                                policy.trailing_months))
                 if leaves > now:
                     moments.append(leaves)
             at = c.settled_at
@@ -341,6 +342,3 @@ def _leaves_trailing_on(signed_on: date, months: int) -> date:
     leaves = _months_after(signed_on, months)
     return leaves if leaves.day == signed_on.day else leaves + timedelta(days=1)
 
-
-def _day_start(day: date) -> datetime:
-    return start_of_china_day(day)
