@@ -20,9 +20,10 @@ async def main(stop: asyncio.Event) -> None:
     configure_gateway_logging(infra.log_format, infra.log_level)
     app = create_app(settings, infra)
     # No uvicorn access log: it prints query strings (a phone number searched for);
-    # the gateway logs each request itself, path only.
+    # the gateway logs each request itself, path only. httptools parses HTTP/1.1 in C
+    # (h11, uvicorn's fallback, cost about 0.3 ms of CPU a request more).
     server = uvicorn.Server(uvicorn.Config(
-        app, host=settings.http_host, port=settings.http_port, access_log=False,
+        app, host=settings.http_host, port=settings.http_port, access_log=False, http="httptools",
         log_config=None, lifespan="on", proxy_headers=settings.trust_forwarded_for,
         server_header=False))
     # The chassis's runner owns SIGTERM/SIGINT (``stop``); uvicorn must not take them.

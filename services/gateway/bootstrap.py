@@ -89,10 +89,13 @@ def create_app(settings: GatewaySettings, infra: InfraSettings,
         passwords = Argon2Passwords(time_cost=settings.argon2_time_cost,
                                     memory_kib=settings.argon2_memory_kib,
                                     parallelism=settings.argon2_parallelism)
-        accounts = Accounts(SqlUnits(pool), passwords, deps.clock,
+        units = SqlUnits(pool)
+        accounts = Accounts(units, passwords, deps.clock,
                             throttle=settings.throttle_policy(),
                             session_ttl_s=settings.session_ttl.total_seconds(),
-                            min_password=settings.min_password_length)
+                            min_password=settings.min_password_length,
+                            person_cache_s=settings.person_cache_ttl.total_seconds(),
+                            reader=units)
         deps.attach(Opened(accounts, GatewayViews(pool, settings.page_sizes()), clients,
                            Tokens(infra.auth_secret, infra.auth_issuer, settings.token_ttl)))
         charts = await chart_wiring.open_charts(settings, infra, pool, deps.clock)

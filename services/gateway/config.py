@@ -5,6 +5,7 @@ the sign-in rules (token lifetime, cookies, throttling) and the password hashing
     GATEWAY_CUSTOMER_ADDRESS=customer:50051          # a DNS name: round-robin over its A records
     GATEWAY_TOKEN_TTL=PT15M                          # the access token (cookie or bearer)
     GATEWAY_SESSION_TTL=PT12H                        # the console's refresh cookie
+    GATEWAY_PERSON_CACHE_TTL=PT2S                    # a signed-in person, once looked up
     GATEWAY_SECURE_COOKIES=false                     # only for plain http on a laptop
     GATEWAY_LOGIN_MAX_FAILURES_PER_USER=5            # within GATEWAY_LOGIN_WINDOW
     GATEWAY_LOGIN_MAX_FAILURES_PER_ADDRESS=20
@@ -45,6 +46,10 @@ class GatewaySettings(ServiceSettings):
     # cookie with the refresh cookie (a server-side session) until session_ttl.
     token_ttl: timedelta = timedelta(minutes=15)
     session_ttl: timedelta = timedelta(hours=12)
+    # A signed-in request looks its person up (disabled? roles?) at most this often per
+    # person and process; changes made through this process apply at once, changes
+    # made through another replica within this time. 0: on every request.
+    person_cache_ttl: timedelta = timedelta(seconds=2)
     access_cookie: str = "crm_access"
     refresh_cookie: str = "crm_refresh"
     csrf_cookie: str = "crm_csrf"
@@ -75,6 +80,9 @@ class GatewaySettings(ServiceSettings):
         if self.token_ttl <= timedelta(0) or self.session_ttl < self.token_ttl:
             raise ValueError("GATEWAY_TOKEN_TTL must be positive and at most "
                              "GATEWAY_SESSION_TTL")
+        if self.person_cache_ttl < timedelta(0) or self.person_cache_ttl > self.token_ttl:
+            raise ValueError("GATEWAY_PERSON_CACHE_TTL must be between 0 and "
+                             "GATEWAY_TOKEN_TTL")
         if self.login_window <= timedelta(0):
             raise ValueError("GATEWAY_LOGIN_WINDOW must be positive")
         return self

@@ -141,6 +141,12 @@ class SqlUnits:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
 
+    async def person(self, person_id: str) -> Person | None:
+        """One statement on the pool (a signed-in request's lookup: no BEGIN/COMMIT)."""
+        row = await self._pool.fetchrow(
+            f"SELECT {PERSON_COLUMNS} FROM users WHERE id = $1::uuid", person_id)
+        return person_from(row) if row else None
+
     @asynccontextmanager
     async def __call__(self) -> AsyncIterator[SqlUnit]:
         async with self._pool.acquire() as conn, conn.transaction():

@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
@@ -27,7 +29,13 @@ from services.gateway.domain.people import (
     normalize_username,
 )
 from services.gateway.domain.throttling import ThrottlePolicy, retry_after
-from services.gateway.service_layer.ports import Passwords, StoredSession, Unit, Units
+from services.gateway.service_layer.ports import (
+    Passwords,
+    PersonReader,
+    StoredSession,
+    Unit,
+    Units,
+)
 
 log = get_logger("gateway.accounts")
 
@@ -52,15 +60,65 @@ def _digest(secret: str) -> bytes:
     return hashlib.sha256(secret.encode()).digest()
 
 
+class RecentPeople:
+    """The people signed-in requests named, each kept ``ttl_s`` seconds from its lookup
+    (monotonic time), at most ``limit`` of them.
+
+    ``forget`` drops a person at once (this process changed them). A lookup that was
+    under way while anyone was forgotten is not kept: it may have read the person as
+    they were before the change."""
+
+    def __init__(self, ttl_s: float, limit: int = 10_000,
+                 now: Callable[[], float] = time.monotonic) -> None:
+        self.ttl_s = ttl_s
+        self._limit = limit
+        self._now = now
+        self._people: dict[str, tuple[float, Person]] = {}
+        self._generation = 0
+
+    def get(self, person_id: str) -> Person | None:
+        found = self._people.get(person_id)
+        if found is None:
+            return None
+        if found[0] <= self._now():
+            del self._people[person_id]
+            return None
+        return found[1]
+
+    def generation(self) -> int:
+        return self._generation
+
+    def keep(self, person: Person, generation: int) -> None:
+        if self.ttl_s <= 0 or generation != self._generation:
+            return
+        now = self._now()
+        if len(self._people) >= self._limit:
+            self._people = {k: v for k, v in self._people.items() if v[0] > now}
+            if len(self._people) >= self._limit:
+                self._people.clear()
+        self._people[person.id] = (now + self.ttl_s, person)
+
+    def forget(self, person_id: str) -> None:
+        self._generation += 1
+        self._people.pop(person_id, None)
+
+
 class Accounts:
     def __init__(self, units: Units, passwords: Passwords, clock: Clock, *,
-                 throttle: ThrottlePolicy, session_ttl_s: float, min_password: int) -> None:
+                 throttle: ThrottlePolicy, session_ttl_s: float, min_password: int,
+                 person_cache_s: float = 0.0, reader: PersonReader | None = None) -> None:
+        """``person_cache_s``: how long a signed-in person, once looked up, is taken as
+        stored (0: looked up on every request); changes made through this object
+        apply at once. ``reader``: one-statement reads of a person outside a
+        transaction (default: a unit of ``units``)."""
         self._units = units
         self._passwords = passwords
         self._clock = clock
         self._throttle = throttle
         self._session_ttl_s = session_ttl_s
         self._min_password = min_password
+        self._recent = RecentPeople(person_cache_s)
+        self._reader = reader
 
     # --- signing in ------------------------------------------------------------
 
@@ -139,15 +197,25 @@ class Accounts:
     async def signed_in_person(self, person_id: str) -> Person:
         """The person a valid token names, as stored now: disabled (or removed) people
         are refused at once, not when their token expires."""
-        if not is_uuid(person_id):
-            raise Unauthenticated("the token does not name a person of this gateway",
-                                  reason="UNKNOWN_PERSON")
-        async with self._units() as unit:
-            person = await unit.person(person_id)
+        person = self._recent.get(person_id)
+        if person is None:
+            if not is_uuid(person_id):
+                raise Unauthenticated("the token does not name a person of this gateway",
+                                      reason="UNKNOWN_PERSON")
+            generation = self._recent.generation()
+            person = await self._read_person(person_id)
+            if person is not None:
+                self._recent.keep(person, generation)
         if person is None or person.disabled:
             raise Unauthenticated("the token does not name an enabled person",
                                   reason="PERSON_DISABLED" if person else "UNKNOWN_PERSON")
         return person
+
+    async def _read_person(self, person_id: str) -> Person | None:
+        if self._reader is not None:
+            return await self._reader.person(person_id)
+        async with self._units() as unit:
+            return await unit.person(person_id)
 
     async def prune(self, keep_s: float) -> int:
         """Forget sign-in attempts older than ``keep_s`` seconds."""
@@ -185,6 +253,7 @@ class Accounts:
             await unit.save_person(changed, now)
             if changed.disabled and not person.disabled:
                 await unit.revoke_sessions(user_id=person_id, now=now)
+        self._recent.forget(person_id)
         log.info("person_changed", user_id=person_id, fields=list(changes.fields))
         return changed
 
@@ -201,6 +270,7 @@ class Accounts:
                     password, min_password=self._min_password, username=person.username))
             await unit.set_password_hash(person_id, password_hash, now)
             await unit.revoke_sessions(user_id=person_id, now=now)
+        self._recent.forget(person_id)
         log.info("password_set", user_id=person_id)
 
     async def person(self, person_id: str) -> Person:

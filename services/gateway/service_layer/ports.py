@@ -63,6 +63,11 @@ class Units(Protocol):
     def __call__(self) -> AbstractAsyncContextManager[Unit]: ...
 
 
+class PersonReader(Protocol):
+    async def person(self, person_id: str) -> Person | None:
+        """The person as stored now, in one statement (no transaction of its own)."""
+
+
 class Passwords(Protocol):
     async def hash(self, password: str) -> str: ...
 

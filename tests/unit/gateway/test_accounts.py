@@ -18,7 +18,7 @@ from services.gateway.domain.errors import (
 )
 from services.gateway.domain.people import Person, PersonChanges
 from services.gateway.domain.throttling import ThrottlePolicy
-from services.gateway.service_layer.accounts import Accounts, NewPerson
+from services.gateway.service_layer.accounts import Accounts, NewPerson, RecentPeople
 from services.gateway.service_layer.ports import StoredSession
 
 
@@ -208,3 +208,69 @@ async def test_pruning_forgets_old_attempts(world: World) -> None:
         await accounts.sign_in("rep", "wrong-one", "a")
     clock.advance(timedelta(days=2))
     assert await accounts.prune(86400) == 1 and memory.attempts == []
+
+
+class Ticks:
+    """A monotonic clock the test moves."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_a_signed_in_person_is_looked_up_again_after_the_cache_time(
+        world: World) -> None:
+    accounts, memory, _, _ = world
+    person = await add(accounts)
+    ticks = Ticks()
+    accounts._recent = RecentPeople(2.0, now=ticks)
+    assert (await accounts.signed_in_person(person.id)).roles == {"pre_sales"}
+    # Disabled by another replica (straight in storage): refused once the time is up.
+    memory.people[person.id] = (replace(person, disabled=True), memory.people[person.id][1])
+    ticks.now += 1.9
+    await accounts.signed_in_person(person.id)
+    ticks.now += 0.2
+    with pytest.raises(Unauthenticated) as refused:
+        await accounts.signed_in_person(person.id)
+    assert refused.value.reason == "PERSON_DISABLED"
+
+
+async def test_changes_made_here_apply_to_the_next_request_at_once(world: World) -> None:
+    accounts, *_ = world
+    person = await add(accounts)
+    accounts._recent = RecentPeople(60.0, now=Ticks())
+    await accounts.signed_in_person(person.id)
+    await accounts.change(person.id, PersonChanges(roles=frozenset({"reviewer"})))
+    assert (await accounts.signed_in_person(person.id)).roles == {"reviewer"}
+    await accounts.change(person.id, PersonChanges(disabled=True))
+    with pytest.raises(Unauthenticated):
+        await accounts.signed_in_person(person.id)
+    await accounts.change(person.id, PersonChanges(disabled=False))
+    await accounts.signed_in_person(person.id)
+
+
+def test_a_lookup_overtaken_by_a_change_is_not_kept() -> None:
+    recent = RecentPeople(60.0, now=Ticks())
+    person = Person(id="p1", username="rep", display_name="张三", roles=frozenset({"pre_sales"}))
+    started = recent.generation()
+    recent.forget("p1")  # an admin's change lands while the lookup is under way
+    recent.keep(person, started)
+    assert recent.get("p1") is None
+    recent.keep(person, recent.generation())
+    assert recent.get("p1") == person
+
+
+def test_the_cache_stays_within_its_limit() -> None:
+    ticks = Ticks()
+    recent = RecentPeople(1.0, limit=3, now=ticks)
+    people = [Person(id=f"p{i}", username=f"u{i}", display_name="x", roles=frozenset())
+              for i in range(5)]
+    for p in people[:3]:
+        recent.keep(p, recent.generation())
+    ticks.now += 2
+    recent.keep(people[3], recent.generation())  # the expired ones make room
+    assert [recent.get(p.id) for p in people[:4]] == [None, None, None, people[3]]
+    recent.keep(people[4], recent.generation())
+    assert recent.get("p4") == people[4]

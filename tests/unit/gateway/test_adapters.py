@@ -3,6 +3,7 @@ the OpenAPI 3.0 copy for the docs page."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,9 +15,12 @@ from google.rpc import code_pb2, error_details_pb2, status_pb2
 
 from crm.customer.v1 import customer_service_pb2 as api
 from crm.protection.v1 import protection_service_pb2 as papi
+from services.chassis.auth import verify_token
 from services.gateway.adapters.log_redaction import REDACTED, mask_text, redact
 from services.gateway.adapters.proto_json import from_json, json_schema, to_json
-from services.gateway.domain.errors import InvalidArgument
+from services.gateway.adapters.tokens import Tokens
+from services.gateway.domain.errors import InvalidArgument, Unauthenticated
+from services.gateway.domain.people import Person
 from services.gateway.entrypoints.docs import as_openapi_30
 from services.gateway.entrypoints.problems import from_rpc
 
@@ -141,3 +145,22 @@ def test_the_docs_page_gets_an_openapi_30_copy() -> None:
     assert props["z"] == {"type": "integer", "minimum": 0, "exclusiveMinimum": True,
                           "example": 5}
     assert props["w"] == {"enum": ["k"]}
+
+
+def test_tokens_remembered_still_expire_and_follow_the_person() -> None:
+    tokens = Tokens("s" * 40, "crm", timedelta(minutes=15))
+    issued = datetime.now(UTC).replace(microsecond=0)
+    rep = Person(id="p1", username="rep", display_name="张三", roles=frozenset({"pre_sales"}))
+    token = tokens.issue(rep, issued)
+    claims = tokens.verify(token, issued + timedelta(minutes=1))
+    assert tokens.verify(token, issued + timedelta(minutes=14)) == claims  # remembered
+    with pytest.raises(Unauthenticated) as late:
+        tokens.verify(token, issued + timedelta(minutes=15))
+    assert late.value.reason == "TOKEN_EXPIRED"
+    with pytest.raises(Unauthenticated) as forged:
+        tokens.verify(token[:-2] + ("AA" if token[-2:] != "AA" else "BB"), issued)
+    assert forged.value.reason == "INVALID_TOKEN"
+    assert tokens.reissue(rep, claims) == token
+    reviewer = tokens.reissue(replace(rep, roles=frozenset({"reviewer"})), claims)
+    assert reviewer != token and tokens.reissue(rep, claims) == token
+    assert verify_token(reviewer, "s" * 40, issuer="crm").roles == {"reviewer"}
