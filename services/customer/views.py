@@ -72,6 +72,19 @@ async def get_customer(pool: Pool, actor: Actor, customer_id: str) -> Customer:
         return await _customer(conn, customer_id)
 
 
+async def get_customers(pool: Pool, actor: Actor, customer_ids: list[str]) -> list[Customer]:
+    """The customers of ``customer_ids`` that exist, in the order asked, each once."""
+    may.require_role(actor, may.CUSTOMER_READERS, "reading customers")
+    wanted = list(dict.fromkeys(i.lower() for i in customer_ids if is_uuid(i)))
+    if not wanted:
+        return []
+    async with pool.acquire() as conn:
+        rows = await conn.fetch(
+            f"SELECT {COLUMNS} FROM customers WHERE id = ANY($1::uuid[])", wanted)
+    found = {str(c.id): c for c in map(customer_of, rows)}
+    return [found[i] for i in wanted if i in found]
+
+
 @dataclass(frozen=True)
 class CustomerFilter:
     province: str = ""

@@ -141,6 +141,13 @@ class CustomerRpcs:
                                          request.customer_id)
         return rpc.GetCustomerResponse(customer=_present(found, self.deps))
 
+    async def BatchGetCustomers(self, request: rpc.BatchGetCustomersRequest,
+                                context: grpc.aio.ServicerContext[Any, Any],
+                                ) -> rpc.BatchGetCustomersResponse:
+        found = await views.get_customers(self.deps.pool, self.deps.caller(),
+                                          list(request.customer_ids))
+        return rpc.BatchGetCustomersResponse(customers=[_present(c, self.deps) for c in found])
+
     async def UpdateCustomer(self, request: rpc.UpdateCustomerRequest,
                              context: grpc.aio.ServicerContext[Any, Any],
                              ) -> rpc.UpdateCustomerResponse:

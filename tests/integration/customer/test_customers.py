@@ -139,6 +139,41 @@ async def test_masking_owner_other_rep_manager(customer_service: CustomerService
     assert boss.mobile == phone and not boss.contact_details_masked
 
 
+async def test_batch_get_answers_those_that_exist_in_the_order_asked_masked_as_get(
+        customer_service: CustomerService) -> None:
+    svc = customer_service
+    phones = [mobile() for _ in range(3)]
+    ids = [(await svc.stub.CreateCustomer(rpc.CreateCustomerRequest(
+        customer=customer_input(f"批量读取{uniq()}有限公司", mobile=p)),
+        metadata=svc.rep("u-owner"))).customer.id for p in phones]
+    missing = str(uuid.uuid4())
+    asked = [ids[2], missing, ids[0], ids[2].upper(), ids[1]]
+    other = await svc.stub.BatchGetCustomers(rpc.BatchGetCustomersRequest(
+        customer_ids=asked), metadata=svc.rep("u-other"))
+    assert [c.id for c in other.customers] == [ids[2], ids[0], ids[1]]
+    for c in other.customers:
+        one = (await svc.stub.GetCustomer(rpc.GetCustomerRequest(customer_id=c.id),
+                                          metadata=svc.rep("u-other"))).customer
+        assert c == one and c.contact_details_masked
+    mine = await svc.stub.BatchGetCustomers(rpc.BatchGetCustomersRequest(
+        customer_ids=ids), metadata=svc.rep("u-owner"))
+    assert [c.mobile for c in mine.customers] == phones
+    empty = await svc.stub.BatchGetCustomers(rpc.BatchGetCustomersRequest(),
+                                             metadata=svc.rep())
+    assert list(empty.customers) == []
+    for refused_ids, reason in [(["nope"], "INVALID_ID"), ([missing] * 101, "TOO_MANY_ITEMS")]:
+        with pytest.raises(grpc.aio.AioRpcError) as caught:
+            await svc.stub.BatchGetCustomers(rpc.BatchGetCustomersRequest(
+                customer_ids=refused_ids), metadata=svc.rep())
+        assert caught.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+        [violation] = rich_error(caught.value).bad_request.field_violations  # type: ignore[union-attr]
+        assert violation.reason == reason, violation
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await svc.stub.BatchGetCustomers(rpc.BatchGetCustomersRequest(customer_ids=ids),
+                                         metadata=svc.caller("d", roles=("dealer",)))
+    assert caught.value.code() is grpc.StatusCode.PERMISSION_DENIED
+
+
 async def test_update_mask_version_conflict_and_audit(customer_service: CustomerService) -> None:
     svc = customer_service
     created = (await svc.stub.CreateCustomer(rpc.CreateCustomerRequest(
