@@ -22,7 +22,7 @@ from crm.notify.v1 import notify_service_pb2, notify_service_pb2_grpc
 from crm.protection.v1 import protection_service_pb2, protection_service_pb2_grpc
 from services.chassis.context import current_correlation_id
 from services.chassis.errors import Unavailable
-from services.chassis.grpc_client import make_channel
+from services.chassis.grpc_client import service_config
 from services.chassis.interceptors import CORRELATION_HEADER
 
 CUSTOMER = customer_service_pb2.DESCRIPTOR.services_by_name["CustomerService"].full_name
@@ -31,9 +31,15 @@ CREDIT = credit_service_pb2.DESCRIPTOR.services_by_name["CreditService"].full_na
 NOTIFY = notify_service_pb2.DESCRIPTOR.services_by_name["NotifyService"].full_name
 
 
-def _no_token() -> str:
-    # Every call names its caller; a call without one is refused by the service.
-    return ""
+def _channel(address: str, service: str) -> grpc.aio.Channel:
+    """The chassis channel's options (retries of UNAVAILABLE, round-robin, keepalive)
+    without its interceptor: every call here brings its own metadata and deadline, and
+    a grpc.aio interceptor costs about 0.05 ms of CPU a call."""
+    return grpc.aio.insecure_channel(address, options=[
+        ("grpc.service_config", service_config([service])),
+        ("grpc.enable_retries", 1),
+        ("grpc.keepalive_time_ms", 30_000),
+    ])
 
 
 @dataclass(frozen=True)
@@ -52,10 +58,9 @@ class ServiceClients:
                  deadline_s: float) -> None:
         self.deadline_s = deadline_s
         # Each call carries its own deadline (the chassis channel sets none in its
-        # service config).
+        # service config) and the caller's token.
         self._channels = {
-            name: make_channel(address, service_names=[name], token=_no_token,
-                               default_timeout=deadline_s)
+            name: _channel(address, name)
             for name, address in ((CUSTOMER, customer), (PROTECTION, protection),
                                   (CREDIT, credit), (NOTIFY, notify))}
         self._stream_channel = grpc.aio.insecure_channel(notify, options=[

@@ -13,10 +13,12 @@ import swagger_ui_bundle  # type: ignore[import-untyped]
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.staticfiles import StaticFiles
 
 from services.gateway.entrypoints.http_common import PROTO_COMPONENTS
 from services.gateway.entrypoints.problems import ProblemBody
+from services.gateway.entrypoints.security import openapi_security
 
 ASSETS = Path(swagger_ui_bundle.swagger_ui_path)
 
@@ -67,8 +69,30 @@ def openapi_document(app: FastAPI) -> dict[str, Any]:
                 operation.get("responses", {}).pop("422", None)
         for name in ("HTTPValidationError", "ValidationError"):
             schemas.pop(name, None)
+        _add_security(app, doc)
         app.openapi_schema = doc
     return app.openapi_schema
+
+
+def _add_security(app: FastAPI, doc: dict[str, Any]) -> None:
+    """The sign-in schemes of the routes that need one (security.openapi_security), as
+    FastAPI writes those of security dependencies."""
+    schemes = doc["components"].setdefault("securitySchemes", {})
+    for route in iter_route_contexts(app.routes):
+        if not isinstance(route.original_route, APIRoute) or not route.include_in_schema:
+            continue
+        needed = openapi_security(route.dependant)
+        operations = doc.get("paths", {}).get(route.path_format, {})
+        for method in route.methods or ():
+            operation = operations.get(method.lower())
+            if not needed or operation is None:
+                continue
+            operation["security"] = [{scheme.scheme_name: []} for scheme in needed]
+            for scheme in needed:
+                schemes[scheme.scheme_name] = scheme.model.model_dump(
+                    mode="json", by_alias=True, exclude_none=True)
+    if not schemes:
+        del doc["components"]["securitySchemes"]
 
 
 def as_openapi_30(node: Any) -> Any:
