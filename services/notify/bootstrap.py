@@ -67,7 +67,8 @@ def senders(settings: NotifySettings) -> dict[str, Sender]:
     if settings.sms_base_url:
         found[Channel.SMS] = HttpSmsSender(SmsSettings(
             base_url=settings.sms_base_url, api_key=settings.sms_api_key,
-            sign_name=settings.sms_sign_name, timeout=settings.sms_timeout.total_seconds()))
+            sign_name=settings.sms_sign_name, timeout=settings.sms_timeout.total_seconds(),
+            max_connections=settings.dispatch_concurrency))
     return found
 
 

@@ -74,6 +74,50 @@ class StoredMessage:
     read_at: datetime | None = None
 
 
+# What the dispatcher needs of a due message, in ``DueMessage``'s field order.
+DUE_COLUMNS = (
+    "m.id::text, m.channel, m.recipient, m.address, m.subject, m.body, m.customer_facing, "
+    "m.template_code, CASE WHEN m.template_code <> '' THEN m.params::text ELSE '' END, "
+    "m.campaign_id::text, m.attempts, m.leased_until"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class DueMessage:
+    """A message taken to send, leased to this replica until ``lease``."""
+
+    id: str
+    channel: str
+    recipient: str
+    address: str
+    subject: str
+    body: str
+    customer_facing: bool
+    template_code: str
+    params_json: str  # the template's parameters (only for a template code of its own)
+    campaign_id: str | None
+    attempts: int
+    lease: datetime
+
+    def params(self) -> dict[str, str]:
+        loaded: dict[str, str] = json.loads(self.params_json) if self.params_json else {}
+        return loaded
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What became of a taken message: its new status, next due time (queued again),
+    error, the provider's id, whether it counts as an attempt, and its lease."""
+
+    id: str
+    status: str
+    due: datetime | None
+    error: str
+    provider_id: str
+    attempted: bool
+    lease: datetime
+
+
 def message_of(row: asyncpg.Record) -> StoredMessage:
     data = dict(row)
     data["params"] = json.loads(data["params"]) if isinstance(data["params"], str) else (
@@ -148,10 +192,9 @@ class MessageStore:
 
     # ------------------------------------------------------------------ dispatch
 
-    async def take_due(self, now: datetime, limit: int, lease: timedelta,
-                       ) -> list[StoredMessage]:
+    async def take_due(self, now: datetime, limit: int, lease: timedelta) -> list[DueMessage]:
         """Due messages (not leased by another replica, not of a paused or cancelled
-        campaign), leased for ``lease``. An attempt is counted when recorded."""
+        campaign), leased until ``now + lease``. An attempt is counted when recorded."""
         rows = await self.conn.fetch(
             "WITH due AS (SELECT m.id FROM messages m WHERE m.status IN ('SCHEDULED', "
             "'QUEUED') AND m.due_at <= $1 AND (m.leased_until IS NULL OR m.leased_until < $1) "
@@ -159,27 +202,30 @@ class MessageStore:
             "WHERE c.id = m.campaign_id AND c.status = 'RUNNING')) "
             "ORDER BY m.due_at LIMIT $2 FOR UPDATE OF m SKIP LOCKED) "
             "UPDATE messages m SET leased_until = $3 "
-            f"FROM due WHERE m.id = due.id RETURNING {MESSAGE_COLUMNS}",
+            f"FROM due WHERE m.id = due.id RETURNING {DUE_COLUMNS}",
             now, limit, now + lease)
-        return [message_of(r) for r in rows]
+        return [DueMessage(*r) for r in rows]
 
-    async def record(self, outcomes: Sequence[tuple[str, str, datetime | None, str, str, bool]],
-                     now: datetime) -> None:
-        """(id, status, next due, error, provider id, attempted) of each message taken;
-        a message put back without trying (quiet hours) keeps its attempts."""
+    async def record(self, outcomes: Sequence[Outcome], now: datetime) -> int:
+        """Record what was done with messages taken under ``lease`` (their
+        ``leased_until``); a message whose lease ran out (another replica may have it
+        now) is left to that replica. A message put back without trying (quiet hours)
+        keeps its attempts. Returns how many were recorded."""
         if not outcomes:
-            return
-        await self.conn.execute(
+            return 0
+        done: str = await self.conn.execute(
             "UPDATE messages m SET status = o.status, due_at = COALESCE(o.due, m.due_at), "
             "attempts = m.attempts + (CASE WHEN o.attempted THEN 1 ELSE 0 END), "
             "last_error = o.error, provider_id = CASE WHEN o.provider = '' THEN m.provider_id "
             "ELSE o.provider END, leased_until = NULL, "
             "sent_at = CASE WHEN o.status = 'SENT' THEN $6 ELSE m.sent_at END "
             "FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::text[], $5::text[], "
-            "$7::bool[]) AS o(id, status, due, error, provider, attempted) WHERE m.id = o.id",
-            [o[0] for o in outcomes], [o[1] for o in outcomes], [o[2] for o in outcomes],
-            [o[3] for o in outcomes], [o[4] for o in outcomes], now,
-            [o[5] for o in outcomes])
+            "$7::bool[], $8::timestamptz[]) AS o(id, status, due, error, provider, attempted, "
+            "lease) WHERE m.id = o.id AND m.leased_until = o.lease",
+            [o.id for o in outcomes], [o.status for o in outcomes], [o.due for o in outcomes],
+            [o.error for o in outcomes], [o.provider_id for o in outcomes], now,
+            [o.attempted for o in outcomes], [o.lease for o in outcomes])
+        return int(done.split()[-1])
 
     async def receipt(self, *, message_id: str, provider_id: str, delivered: bool, error: str,
                       at: datetime) -> bool:

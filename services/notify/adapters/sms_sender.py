@@ -49,7 +49,7 @@ class SmsSettings:
     sign_name: str
     timeout: float = 10.0  # the whole call
     connect_timeout: float = 3.0
-    max_connections: int = 20
+    max_connections: int = 32  # the dispatcher sets its sends in flight
     rate_limit_retry_after: float = 60.0  # flow control without a Retry-After header
 
 

@@ -1,26 +1,33 @@
-"""Send due messages: every replica takes a batch under a lease (``FOR UPDATE SKIP
+"""Send due messages: every replica takes batches under a lease (``FOR UPDATE SKIP
 LOCKED``), sends them with bounded concurrency within each channel's (and
 campaign's) rate, and records each outcome: sent, queued again after a backoff,
 failed, or skipped (opted out since it was planned). In-app reminders whose
 time came are shown in the inbox. Customer-facing messages are never sent in
 quiet hours: they wait for the end.
 
+A round is a pipeline, so the provider never waits for our database: while
+``dispatch_concurrency`` sends are in flight, the next batch is already leased,
+and outcomes are recorded in groups as they finish (``_Outcomes``), not when the
+batch's slowest send returns.
+
 A message is taken, sent and recorded in three steps, so a crash between the
 send and its record leaves it leased; once the lease runs out it is sent again
 with the same id, which the SMS provider treats as the same message (OutId)
-and e-mail carries as its Message-ID.
+and e-mail carries as its Message-ID. A message is not sent once its lease is
+(nearly) over, and an outcome is recorded only under the lease it was taken
+with: a replica that took the message over after the lease ran out owns it.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import timedelta
 
 from services.chassis.logging import get_logger
-from services.notify.adapters.message_store import StoredMessage
+from services.notify.adapters.message_store import DueMessage, Outcome
 from services.notify.adapters.unit import NotifyUnit
 from services.notify.domain.message import Channel, Status, after_attempt
 from services.notify.domain.outbound import Outbound, Sender, SendResult
@@ -29,7 +36,15 @@ from services.notify.service_layer.rate_limit import TokenBucket
 
 log = get_logger(__name__)
 Units = Callable[[], AbstractAsyncContextManager[NotifyUnit]]
-Outcome = tuple[str, str, datetime | None, str, str, bool]
+# Batches one round works through before it returns to its loop (which checks for
+# shutdown); the loop comes straight back while batches are full.
+ROUND_BATCHES = 20
+
+
+@dataclass(frozen=True)
+class _Batch:
+    messages: list[DueMessage]
+    opted_out: set[str]
 
 
 @dataclass
@@ -43,50 +58,119 @@ class Dispatcher:
         s = self.deps.settings
         self.buckets.setdefault(Channel.SMS, TokenBucket(s.sms_per_second))
         self.buckets.setdefault(Channel.EMAIL, TokenBucket(s.email_per_second))
-        self._limit = asyncio.Semaphore(s.dispatch_concurrency)
+        # Never send a message with less than this left of its lease.
+        self._margin = min(timedelta(seconds=15), s.dispatch_lease / 4)
 
     async def step(self) -> int:
-        """One round: take due messages, send them, record the outcomes."""
+        """One round: take due messages batch by batch, send them, record the
+        outcomes. Returns how many messages were taken."""
+        settings = self.deps.settings
+        batch = await self._take()
+        if not batch.messages:
+            return 0
+        queue: asyncio.Queue[tuple[DueMessage, set[str]] | None] = asyncio.Queue(
+            maxsize=settings.dispatch_concurrency)
+        outcomes = _Outcomes(self._record, flush_at=max(32, settings.dispatch_concurrency * 4))
+        workers = [asyncio.create_task(self._work(queue, outcomes))
+                   for _ in range(min(settings.dispatch_concurrency, len(batch.messages)))]
+        try:
+            taken = await self._feed(batch, queue)
+        except asyncio.CancelledError:  # shutdown: what was sent unrecorded goes again
+            for worker in workers:  # with the same id once its lease runs out
+                worker.cancel()
+            raise
+        except Exception:
+            await self._finish(queue, workers, outcomes)
+            raise
+        await self._finish(queue, workers, outcomes)
+        return taken
+
+    async def _feed(self, batch: _Batch,
+                    queue: asyncio.Queue[tuple[DueMessage, set[str]] | None]) -> int:
+        """Hand the senders ``batch`` and, while they send it, lease the next one."""
+        taken = 0
+        for round_ in range(ROUND_BATCHES):
+            taken += len(batch.messages)
+            full = len(batch.messages) >= self.deps.settings.dispatch_batch
+            following = (asyncio.create_task(self._take())
+                         if full and round_ + 1 < ROUND_BATCHES else None)
+            try:
+                for message in batch.messages:
+                    await queue.put((message, batch.opted_out))
+            except BaseException:
+                if following is not None:
+                    following.cancel()
+                raise
+            if following is None:
+                break
+            batch = await following
+            if not batch.messages:
+                break
+        return taken
+
+    @staticmethod
+    async def _finish(queue: asyncio.Queue[tuple[DueMessage, set[str]] | None],
+                      workers: list[asyncio.Task[None]], outcomes: _Outcomes) -> None:
+        """Let the senders finish what they hold, then record the rest."""
+        for _ in workers:
+            await queue.put(None)
+        await asyncio.gather(*workers)
+        await outcomes.close()
+
+    async def _take(self) -> _Batch:
         settings = self.deps.settings
         async with self.units() as unit:
-            now = self.deps.now()
-            taken = await unit.messages.take_due(now, settings.dispatch_batch,
+            taken = await unit.messages.take_due(self.deps.now(), settings.dispatch_batch,
                                                  settings.dispatch_lease)
             rates = await unit.campaigns.rates() if any(m.campaign_id for m in taken) else {}
             opted_out = await unit.model.opted_out(
                 [m.address for m in taken if m.customer_facing and m.address])
-        if not taken:
-            return 0
         for campaign_id, rate in rates.items():
             if rate and campaign_id not in self.buckets:
                 self.buckets[campaign_id] = TokenBucket(rate)
-        outcomes = await asyncio.gather(*(self._one(m, opted_out) for m in taken))
-        shown = [(m.id, m.recipient) for m, o in zip(taken, outcomes, strict=True)
-                 if m.channel == Channel.IN_APP and o[1] == Status.SENT]
-        async with self.units() as unit:
-            await unit.messages.record(outcomes, self.deps.now())
-            await unit.messages.announce(shown)
-        return len(taken)
+        return _Batch(taken, opted_out)
 
-    async def _one(self, m: StoredMessage, opted_out: set[str]) -> Outcome:
+    async def _work(self, queue: asyncio.Queue[tuple[DueMessage, set[str]] | None],
+                    outcomes: _Outcomes) -> None:
+        while (item := await queue.get()) is not None:
+            message, opted_out = item
+            try:
+                outcome = await self._one(message, opted_out)
+            except Exception:  # a bug must not stop the round: the lease brings it back
+                log.exception("dispatch_failed", message_id=message.id)
+                continue
+            if outcome is not None:
+                outcomes.add(outcome, message)
+
+    async def _record(self, items: Sequence[tuple[Outcome, DueMessage]]) -> None:
+        async with self.units() as unit:
+            await unit.messages.record([o for o, _ in items], self.deps.now())
+            await unit.messages.announce([
+                (m.id, m.recipient) for o, m in items
+                if m.channel == Channel.IN_APP and o.status == Status.SENT])
+
+    async def _one(self, m: DueMessage, opted_out: set[str]) -> Outcome | None:
         now = self.deps.now()
         if m.channel == Channel.IN_APP:
-            return (m.id, Status.SENT, None, "", "", False)
+            return Outcome(m.id, Status.SENT, None, "", "", False, m.lease)
         if m.customer_facing and m.address in opted_out:
-            return (m.id, Status.SKIPPED, None, "opted out", "", False)
+            return Outcome(m.id, Status.SKIPPED, None, "opted out", "", False, m.lease)
         quiet = self.deps.policy.quiet_hours
         if m.customer_facing and quiet.is_quiet(now):
-            return (m.id, Status.QUEUED, quiet.next_allowed(now), "quiet hours", "", False)
+            return Outcome(m.id, Status.QUEUED, quiet.next_allowed(now), "quiet hours", "",
+                           False, m.lease)
         sender = self.senders.get(m.channel)
         if sender is None:
             result = SendResult(False, permanent=True,
                                 error=f"no {m.channel.lower()} channel is configured")
         else:
-            async with self._limit:
-                await self.buckets[m.channel].take()
-                if m.campaign_id and m.campaign_id in self.buckets:
-                    await self.buckets[m.campaign_id].take()
-                result = await self._send(sender, m)
+            await self.buckets[m.channel].take()
+            if m.campaign_id and m.campaign_id in self.buckets:
+                await self.buckets[m.campaign_id].take()
+            if self.deps.now() >= m.lease - self._margin:
+                return None  # waited too long for the rate: the message goes back when
+                # its lease runs out, perhaps to another replica
+            result = await self._send(sender, m)
         if result.retry_after:
             self.buckets[m.channel].pause(result.retry_after)
         done = after_attempt(attempts=m.attempts + 1, result=result, now=self.deps.now(),
@@ -94,9 +178,9 @@ class Dispatcher:
         due = done.due_at
         if due is not None and m.customer_facing:
             due = quiet.next_allowed(due)
-        return (m.id, done.status, due, done.error, done.provider_id, True)
+        return Outcome(m.id, done.status, due, done.error, done.provider_id, True, m.lease)
 
-    async def _send(self, sender: Sender, m: StoredMessage) -> SendResult:
+    async def _send(self, sender: Sender, m: DueMessage) -> SendResult:
         """SMS platforms send approved templates: a message of its own template code
         sends its parameters, anything else the free-text template with its body."""
         text_template = self.deps.settings.sms_text_template
@@ -104,7 +188,35 @@ class Dispatcher:
             return await sender.send(Outbound(
                 message_id=m.id, channel=m.channel, address=m.address, subject=m.subject,
                 body=m.body, template_code=m.template_code or text_template,
-                params=m.params if m.template_code else {"content": m.body}))
+                params=m.params() if m.template_code else {"content": m.body}))
         except Exception as error:  # an adapter bug must not stop the round
             log.exception("send_failed", message_id=m.id, channel=m.channel)
             return SendResult(False, error=f"{type(error).__name__}: {error}")
+
+
+class _Outcomes:
+    """Outcomes waiting to be recorded, written ``flush_at`` at a time by one writer
+    while sends go on; ``close`` writes the rest and raises what a write raised."""
+
+    def __init__(self, write: Callable[[Sequence[tuple[Outcome, DueMessage]]], Awaitable[None]],
+                 *, flush_at: int) -> None:
+        self._write = write
+        self._flush_at = flush_at
+        self._pending: list[tuple[Outcome, DueMessage]] = []
+        self._writer: asyncio.Task[None] | None = None
+
+    def add(self, outcome: Outcome, message: DueMessage) -> None:
+        self._pending.append((outcome, message))
+        if len(self._pending) >= self._flush_at and (self._writer is None or (
+                self._writer.done() and self._writer.exception() is None)):
+            self._writer = asyncio.create_task(self._drain())
+
+    async def close(self) -> None:
+        if self._writer is not None:
+            await self._writer  # raises what a write raised
+        await self._drain()
+
+    async def _drain(self) -> None:
+        while self._pending:
+            items, self._pending = self._pending, []
+            await self._write(items)

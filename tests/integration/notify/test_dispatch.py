@@ -1,0 +1,98 @@
+"""The dispatcher's round against real PostgreSQL and the fake SMS platform: batches
+worked as a pipeline, outcomes recorded only under the lease they were taken with,
+and no send once a lease is (nearly) over."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from crm.notify.v1 import notify_pb2 as pb
+from services.chassis.clock import ManualClock
+from services.notify.adapters.message_store import Outcome
+from services.notify.domain.message import Channel, Status
+from services.notify.service_layer.dispatch import Dispatcher
+from services.notify.service_layer.rate_limit import TokenBucket
+from tests.integration.notify.support import Notify, Users
+from tests.integration.notify.test_channels import (  # noqa: F401 (fixtures)
+    WORKDAY_NOON,
+    channels,
+    provider,
+    send_sms,
+    sink,
+    statuses,
+)
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+
+
+async def test_one_round_works_through_every_batch_with_sends_in_flight(
+        notify_service: Callable[..., Awaitable[Notify]], users: Users, sink: Any,
+        provider: Any) -> None:
+    notify = await notify_service(clock=ManualClock(WORKDAY_NOON), **channels(sink, provider),
+                                  sms_per_second=1000.0, dispatch_batch=7,
+                                  dispatch_concurrency=4)
+    addresses = [f"1370000{i:04d}" for i in range(30)]
+    for address in addresses:
+        await send_sms(notify, users, address)
+    assert await notify.app.dispatcher.step() == 30  # five batches, one round
+    assert sorted(s.phone for s in provider.sent) == addresses
+    assert set((await statuses(notify, users)).values()) == {
+        pb.DeliveryStatus.Name(pb.DELIVERY_STATUS_SENT)}
+    assert await notify.app.dispatcher.step() == 0
+
+
+async def test_an_outcome_after_the_lease_ran_out_is_left_to_the_replica_holding_it(
+        notify_service: Callable[..., Awaitable[Notify]], users: Users, sink: Any,
+        provider: Any) -> None:
+    notify = await notify_service(clock=ManualClock(WORKDAY_NOON), **channels(sink, provider))
+    message = await send_sms(notify, users, "13700001111")
+    units, lease = notify.app.dispatcher.units, timedelta(minutes=2)
+    async with units() as unit:
+        [first] = await unit.messages.take_due(notify.clock.now(), 10, lease)
+    notify.clock.advance(lease + timedelta(seconds=1))  # this replica stalled
+    async with units() as unit:
+        [second] = await unit.messages.take_due(notify.clock.now(), 10, lease)
+    assert first.id == second.id == message.id and second.lease > first.lease
+
+    def sent(lease_of: Any, provider_id: str) -> Outcome:
+        return Outcome(message.id, Status.SENT, None, "", provider_id, True, lease_of.lease)
+
+    async with units() as unit:
+        assert await unit.messages.record([sent(first, "late")], notify.clock.now()) == 0
+        assert await unit.messages.record([sent(second, "biz-2")], notify.clock.now()) == 1
+        stored = await unit.messages.get(message.id)
+    assert stored is not None
+    assert (stored.status, stored.provider_id, stored.attempts) == (Status.SENT, "biz-2", 1)
+
+
+class _SlowBucket(TokenBucket):
+    """A rate so low the wait outlasts the message's lease (the clock moves instead)."""
+
+    def __init__(self, clock: ManualClock, wait: timedelta) -> None:
+        super().__init__(1.0)
+        self.clock, self.wait = clock, wait
+
+    async def take(self) -> None:
+        self.clock.advance(self.wait)
+
+
+async def test_a_message_is_not_sent_once_its_lease_is_nearly_over(
+        notify_service: Callable[..., Awaitable[Notify]], users: Users, sink: Any,
+        provider: Any) -> None:
+    notify = await notify_service(clock=ManualClock(WORKDAY_NOON), **channels(sink, provider))
+    message = await send_sms(notify, users, "13700002222")
+    app = notify.app
+    slow = Dispatcher(app.dispatcher.units, app.dispatcher.deps, app.dispatcher.senders,
+                      buckets={Channel.SMS: _SlowBucket(notify.clock, timedelta(minutes=2))})
+    assert await slow.step() == 1
+    assert provider.sent == []
+    async with app.dispatcher.units() as unit:
+        stored = await unit.messages.get(message.id)
+    assert stored is not None and (stored.status, stored.attempts) == (Status.QUEUED, 0)
+    notify.clock.advance(timedelta(seconds=1))  # the lease has run out: taken again
+    await app.run_due()
+    assert [s.out_id for s in provider.sent] == [message.id]
