@@ -12,7 +12,7 @@ from typing import Any
 import asyncpg
 
 from services.chassis.ids import is_uuid, new_id
-from services.notify.domain.message import Channel, Status
+from services.notify.domain.message import Status
 
 INBOX_CHANNEL = "notify_inbox"  # pg_notify channel: payload "<recipient>|<message id>"
 
@@ -133,8 +133,14 @@ _INSERT = (
     "$6::text[], $7::text[], $8::text[], $9::text[], $10::bool[], $11::text[], $12::text[], "
     "$13::text[], $14::jsonb[], $15::uuid[], $16::text[], $17::timestamptz[], "
     "$18::timestamptz[], $19::text[], $20::timestamptz[]) "
-    "ON CONFLICT (recipient, channel, cause) DO NOTHING RETURNING id::text, channel, recipient, "
-    "status"
+    "ON CONFLICT (recipient, channel, cause) DO NOTHING RETURNING id::text AS id, channel, "
+    "recipient, status"
+)
+# Stores and, in the same statement, announces the in-app messages stored as SENT.
+_INSERT_AND_ANNOUNCE = (
+    f"WITH stored AS ({_INSERT}) SELECT id, channel, recipient, status, "
+    "CASE WHEN channel = 'IN_APP' AND status = 'SENT' THEN pg_notify($21, recipient || '|' "
+    "|| id) END FROM stored"
 )
 
 
@@ -177,11 +183,8 @@ class MessageStore:
                     r.template_code, json.dumps(r.params, ensure_ascii=False), r.campaign_id,
                     r.status, now, r.due_at, r.last_error, sent)):
                 cols[i].append(value)
-        stored = await self.conn.fetch(_INSERT, *cols)
-        result = [(s["id"], s["channel"], s["recipient"], s["status"]) for s in stored]
-        await self.announce([(mid, rcpt) for mid, ch, rcpt, st in result
-                             if ch == Channel.IN_APP and st == Status.SENT])
-        return result
+        stored = await self.conn.fetch(_INSERT_AND_ANNOUNCE, *cols, INBOX_CHANNEL)
+        return [(s[0], s[1], s[2], s[3]) for s in stored]
 
     async def announce(self, items: Sequence[tuple[str, str]]) -> None:
         """Tell inbox watchers (every replica, after commit) of new inbox messages."""

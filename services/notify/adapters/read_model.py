@@ -73,7 +73,7 @@ class ReadModel:
         row = await self.conn.fetchrow(
             f"SELECT {_CUSTOMER} FROM customers WHERE id = $1::uuid"
             + (" FOR UPDATE" if lock else ""), customer_id)
-        return None if row is None else CustomerRow(**dict(row))
+        return None if row is None else CustomerRow(*row)
 
     async def ensure_customer(self, customer_id: str) -> CustomerRow:
         await self.conn.execute("INSERT INTO customers (id) VALUES ($1::uuid) "
@@ -83,32 +83,47 @@ class ReadModel:
         return found
 
     async def set_customer(self, customer_id: str, *, name: str, sales_region: str | None,
-                           archived: bool, version: int) -> None:
-        await self.ensure_customer(customer_id)
-        await self.conn.execute(
-            "UPDATE customers SET name = CASE WHEN $2 = '' THEN name ELSE $2 END, "
-            "sales_region = COALESCE($3, sales_region), archived = $4, customer_version = $5 "
-            "WHERE id = $1::uuid AND customer_version < $5", customer_id, name, sales_region,
-            archived, version)
+                           archived: bool, version: int) -> CustomerRow:
+        """The customer's name, region and archived flag from its events; an older
+        version changes nothing. Returns the row as it now is."""
+        row = await self.conn.fetchrow(
+            "INSERT INTO customers AS c (id, name, sales_region, archived, customer_version) "
+            "VALUES ($1::uuid, $2, COALESCE($3, ''), $4, $5) ON CONFLICT (id) DO UPDATE SET "
+            "name = CASE WHEN $2 = '' THEN c.name ELSE $2 END, "
+            "sales_region = COALESCE($3, c.sales_region), archived = $4, customer_version = $5 "
+            f"WHERE c.customer_version < $5 RETURNING {_CUSTOMER}", customer_id, name,
+            sales_region, archived, version)
+        return await self._as_now(customer_id, row)
 
     async def set_owner(self, customer_id: str, *, claim_id: str, version: int,
-                        owner_id: str | None, owner_name: str) -> bool:
+                        owner_id: str | None, owner_name: str) -> tuple[bool, CustomerRow]:
         """The customer's holder from a claim event; an older event of the same claim
-        changes nothing."""
-        await self.ensure_customer(customer_id)
-        done: str = await self.conn.execute(
-            "UPDATE customers SET owner_id = $4, owner_name = $5, owner_claim_id = $2, "
-            "owner_version = $3 WHERE id = $1::uuid AND (owner_claim_id IS DISTINCT FROM $2 "
-            "OR owner_version < $3)", customer_id, claim_id, version, owner_id, owner_name)
-        return done.split()[-1] != "0"
+        changes nothing. Returns whether it changed and the row as it now is."""
+        row = await self.conn.fetchrow(
+            "INSERT INTO customers AS c (id, owner_id, owner_name, owner_claim_id, "
+            "owner_version) VALUES ($1::uuid, $4, $5, $2, $3) ON CONFLICT (id) DO UPDATE SET "
+            "owner_id = $4, owner_name = $5, owner_claim_id = $2, owner_version = $3 "
+            "WHERE c.owner_claim_id IS DISTINCT FROM $2 OR c.owner_version < $3 "
+            f"RETURNING {_CUSTOMER}", customer_id, claim_id, version, owner_id, owner_name)
+        return row is not None, await self._as_now(customer_id, row)
 
     async def set_contact_facts(self, customer_id: str, *, signed: bool | None = None,
-                                last_contact_at: datetime | None = None) -> None:
-        await self.ensure_customer(customer_id)
-        await self.conn.execute(
-            "UPDATE customers SET signed = signed OR COALESCE($2, false), "
-            "last_contact_at = GREATEST(last_contact_at, $3) WHERE id = $1::uuid",
+                                last_contact_at: datetime | None = None) -> CustomerRow:
+        row = await self.conn.fetchrow(
+            "INSERT INTO customers AS c (id, signed, last_contact_at) VALUES ($1::uuid, "
+            "COALESCE($2, false), $3) ON CONFLICT (id) DO UPDATE SET "
+            "signed = c.signed OR COALESCE($2, false), "
+            f"last_contact_at = GREATEST(c.last_contact_at, $3) RETURNING {_CUSTOMER}",
             customer_id, signed, last_contact_at)
+        return await self._as_now(customer_id, row)
+
+    async def _as_now(self, customer_id: str, written: asyncpg.Record | None) -> CustomerRow:
+        """The row an upsert returned, or (it changed nothing) the row as it is."""
+        if written is not None:
+            return CustomerRow(*written)
+        found = await self.customer(customer_id)
+        assert found is not None  # the upsert's conflict: the row exists
+        return found
 
     async def set_cadence_due(self, customer_id: str, due: datetime | None) -> None:
         await self.conn.execute("UPDATE customers SET cadence_due_at = $2 WHERE id = $1::uuid",

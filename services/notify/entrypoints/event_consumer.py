@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from google.protobuf.message import Message
 
@@ -20,6 +21,7 @@ from services.chassis.protobuf import optional_timestamp, read_date, read_money,
 from services.chassis.uow import UnitOfWork
 from services.notify.adapters.read_model import ContactRow
 from services.notify.adapters.unit import NotifyUnit
+from services.notify.adapters.webhook_store import Subscription as WebhookSubscription
 from services.notify.domain.reminders import ClaimFact, CreditFact
 from services.notify.service_layer import facts, webhooks
 from services.notify.service_layer.deps import NotifyDeps
@@ -163,13 +165,21 @@ def subscriptions(deps: NotifyDeps) -> list[Subscription]:
                         "outcome": "approved" if e.approved else "refused", "note": e.note},
                 subject_type="credit_hold", subject_id=e.hold_id, customer_id=e.customer_id)
 
+    # The webhook subscriptions enabled, read once per transaction: events that arrive
+    # together are handled in one (the consumer's batches), and see the same ones.
+    enabled_in: WeakKeyDictionary[UnitOfWork, list[WebhookSubscription]] = (
+        WeakKeyDictionary())
+
     def handler(message: type[Message]) -> Callable[[UnitOfWork, EventEnvelope, Any],
                                                     Awaitable[None]]:
         specific = special.get(message.DESCRIPTOR.full_name)
 
         async def handle(uow: UnitOfWork, env: EventEnvelope, event: Any) -> None:
             unit = NotifyUnit(uow)
-            await webhooks.fan_out(unit, deps, env, event)
+            enabled = enabled_in.get(uow)
+            if enabled is None:
+                enabled = enabled_in[uow] = await unit.webhooks.enabled()
+            await webhooks.fan_out(unit, deps, env, event, enabled)
             if specific is not None:
                 await specific(unit, env, event)
 

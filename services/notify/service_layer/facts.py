@@ -21,9 +21,9 @@ PAYMENT_KINDS = ("payment_due", "payment_overdue")
 
 async def customer_changed(unit: NotifyUnit, deps: NotifyDeps, *, customer_id: str, name: str,
                            sales_region: str | None, archived: bool, version: int) -> None:
-    await unit.model.set_customer(customer_id, name=name, sales_region=sales_region,
-                                  archived=archived, version=version)
-    await refresh_cadence(unit, deps, customer_id)
+    customer = await unit.model.set_customer(customer_id, name=name, sales_region=sales_region,
+                                             archived=archived, version=version)
+    await refresh_cadence(unit, deps, customer)
 
 
 async def contact_added(unit: NotifyUnit, deps: NotifyDeps, contact: ContactRow) -> None:
@@ -34,13 +34,12 @@ async def contact_added(unit: NotifyUnit, deps: NotifyDeps, contact: ContactRow)
 async def claim_changed(unit: NotifyUnit, deps: NotifyDeps, fact: reminders.ClaimFact, *,
                         holder: str | None, ended: bool) -> None:
     """Keep the customer's holder, then tell whom the event concerns."""
-    changed = await unit.model.set_owner(
+    changed, customer = await unit.model.set_owner(
         fact.customer_id, claim_id=fact.claim_id, version=fact.version,
         owner_id=None if ended else holder, owner_name="" if ended else fact.owner_name)
     if changed:
-        await refresh_cadence(unit, deps, fact.customer_id)
-    customer = await unit.model.customer(fact.customer_id)
-    named = fact if fact.customer_name or customer is None else reminders.ClaimFact(
+        await refresh_cadence(unit, deps, customer)
+    named = fact if fact.customer_name else reminders.ClaimFact(
         **{**fact.__dict__, "customer_name": customer.name})
     await plan(unit, deps, reminders.for_claim(named))
 
@@ -48,21 +47,20 @@ async def claim_changed(unit: NotifyUnit, deps: NotifyDeps, fact: reminders.Clai
 async def follow_up_logged(unit: NotifyUnit, deps: NotifyDeps, *, follow_up_id: str,
                            customer_id: str, customer_name: str, author_id: str,
                            occurred_at: datetime, next_contact_at: datetime | None) -> None:
-    await unit.model.set_contact_facts(customer_id, last_contact_at=occurred_at)
-    await refresh_cadence(unit, deps, customer_id)
+    customer = await unit.model.set_contact_facts(customer_id, last_contact_at=occurred_at)
+    await refresh_cadence(unit, deps, customer)
     if next_contact_at is not None and author_id:
-        customer = await unit.model.customer(customer_id)
         await plan(unit, deps, [reminders.next_contact(
             follow_up_id=follow_up_id, customer_id=customer_id,
-            customer_name=customer_name or (customer.name if customer else ""),
+            customer_name=customer_name or customer.name,
             author_id=author_id, at=next_contact_at)])
 
 
 async def contract_signed(unit: NotifyUnit, deps: NotifyDeps, *, contract_id: str,
                           number: str, customer_id: str, owner_id: str, amount_fen: int,
                           payment_due: date | None) -> None:
-    await unit.model.set_contact_facts(customer_id, signed=True)
-    await refresh_cadence(unit, deps, customer_id)
+    customer = await unit.model.set_contact_facts(customer_id, signed=True)
+    await refresh_cadence(unit, deps, customer)
     await unit.model.upsert_contract(ContractRow(contract_id, customer_id, number, owner_id,
                                                  amount_fen, 0, payment_due, False))
     contract = await unit.model.contract(contract_id)
@@ -71,10 +69,9 @@ async def contract_signed(unit: NotifyUnit, deps: NotifyDeps, *, contract_id: st
     outstanding = contract.amount_fen - contract.paid_fen
     if outstanding <= 0:
         return
-    customer = await unit.model.customer(customer_id)
     await plan(unit, deps, reminders.payment_reminders(
         contract_id=contract_id, contract_number=number, customer_id=customer_id,
-        customer_name=customer.name if customer else "", owner_id=owner_id, due=payment_due,
+        customer_name=customer.name, owner_id=owner_id, due=payment_due,
         outstanding_fen=outstanding, days_ahead=deps.policy.payment_due_days_ahead,
         hour=deps.policy.greeting_hour))
 

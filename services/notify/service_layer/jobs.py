@@ -33,10 +33,11 @@ def cadence_due(customer: CustomerRow, deps: NotifyDeps, now: datetime) -> datet
     return (customer.last_contact_at or now) + every
 
 
-async def refresh_cadence(unit: NotifyUnit, deps: NotifyDeps, customer_id: str) -> None:
-    customer = await unit.model.customer(customer_id)
-    if customer is not None:
-        await unit.model.set_cadence_due(customer_id, cadence_due(customer, deps, deps.now()))
+async def refresh_cadence(unit: NotifyUnit, deps: NotifyDeps, customer: CustomerRow) -> None:
+    """Set when the owner should next hear about ``customer`` (as it now is)."""
+    due = cadence_due(customer, deps, deps.now())
+    if due != customer.cadence_due_at:
+        await unit.model.set_cadence_due(customer.id, due)
 
 
 async def cadence(unit: NotifyUnit, deps: NotifyDeps, limit: int) -> int:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 
@@ -41,8 +41,10 @@ def payload(envelope: EventEnvelope, event: Message) -> bytes:
 
 
 async def fan_out(unit: NotifyUnit, deps: NotifyDeps, envelope: EventEnvelope,
-                  event: Message) -> int:
-    subs = [s for s in await unit.webhooks.enabled() if s.wants(envelope.event_type)]
+                  event: Message, enabled: Sequence[Subscription]) -> int:
+    """Queue a delivery of the event to each of the ``enabled`` subscriptions that asks
+    for its type."""
+    subs = [s for s in enabled if s.wants(envelope.event_type)]
     if subs:
         await unit.webhooks.enqueue([s.id for s in subs], event_id=envelope.event_id,
                                     event_type=envelope.event_type,
