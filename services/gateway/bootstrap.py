@@ -35,6 +35,7 @@ from services.gateway.entrypoints import (
     protection,
 )
 from services.gateway.entrypoints import charts as charts_api
+from services.gateway.entrypoints.fast_search import FastSearch
 from services.gateway.entrypoints.middleware import RequestContext
 from services.gateway.entrypoints.security import authenticator
 from services.gateway.service_layer import demo
@@ -119,9 +120,10 @@ def create_app(settings: GatewaySettings, infra: InfraSettings,
                   lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url="/openapi.json",
                   swagger_ui_oauth2_redirect_url=None)
     app.state.deps = deps
+    signed_in = authenticator(deps)
+    app.add_middleware(FastSearch, deps=deps, signed_in=signed_in)  # inside RequestContext
     app.add_middleware(RequestContext)
     problems.install(app)
-    signed_in = authenticator(deps)
     for module in (auth, admin, customers, protection, credit, inbox):
         app.include_router(module.router(deps, signed_in))
     app.include_router(charts_api.router(deps, signed_in))

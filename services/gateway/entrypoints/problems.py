@@ -222,14 +222,19 @@ def from_validation(error: RequestValidationError) -> Problem:
                                               "reason": "INVALID"}])
 
 
+def rpc_failed(error: grpc.aio.AioRpcError) -> JSONResponse:
+    """The answer to a call a service refused or failed (logged)."""
+    problem = from_rpc(error)
+    level = log.warning if problem.status >= 500 else log.info
+    level("call_failed", grpc_code=error.code().name, reason=problem.reason,
+          status=problem.status)
+    return problem.response()
+
+
 def install(app: FastAPI) -> None:
     async def on_rpc(_request: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, grpc.aio.AioRpcError)
-        problem = from_rpc(error)
-        level = log.warning if problem.status >= 500 else log.info
-        level("call_failed", grpc_code=error.code().name, reason=problem.reason,
-              status=problem.status)
-        return problem.response()
+        return rpc_failed(error)
 
     async def on_domain(_request: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, DomainError)
