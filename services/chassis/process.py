@@ -8,6 +8,7 @@ naming the environment variable (exit code 2), not a traceback.
 from __future__ import annotations
 
 import asyncio
+import gc
 import signal
 import sys
 from collections.abc import Awaitable, Callable
@@ -37,6 +38,15 @@ def _service_name(main: Callable[..., object]) -> str:
     return parts[1] if len(parts) > 2 and parts[0] == "services" else module
 
 
+def _settle_heap() -> None:
+    """Keep what is loaded at start (modules, protobuf descriptors, settings) out of
+    the cyclic collector's full passes (``gc.freeze``): a full pass over a service's
+    heap took 70-90 ms, the loop stood still meanwhile, and under load it came every
+    few seconds (notify's dispatcher: the SMS platform waited 7 % of a campaign)."""
+    gc.collect()
+    gc.freeze()
+
+
 def run(main: Callable[[asyncio.Event], Awaitable[None]]) -> None:
     """Run ``main(stop)`` on uvloop; ``stop`` is set by any of ``STOP_SIGNALS``."""
     service = _service_name(main)
@@ -49,6 +59,7 @@ def run(main: Callable[[asyncio.Event], Awaitable[None]]) -> None:
         await main(stop)
 
     factory = uvloop.new_event_loop if uvloop is not None else None
+    _settle_heap()
     try:
         with asyncio.Runner(loop_factory=factory) as r:
             r.run(runner())

@@ -21,6 +21,7 @@ with: a replica that took the message over after the lease ran out owns it.
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
@@ -38,7 +39,7 @@ log = get_logger(__name__)
 Units = Callable[[], AbstractAsyncContextManager[NotifyUnit]]
 # Batches one round works through before it returns to its loop (which checks for
 # shutdown); the loop comes straight back while batches are full.
-ROUND_BATCHES = 20
+ROUND_BATCHES = 100
 
 
 @dataclass(frozen=True)
@@ -68,52 +69,43 @@ class Dispatcher:
         batch = await self._take()
         if not batch.messages:
             return 0
-        queue: asyncio.Queue[tuple[DueMessage, set[str]] | None] = asyncio.Queue(
-            maxsize=settings.dispatch_concurrency)
+        feed = _Feed(low_water=settings.dispatch_batch // 2)
         outcomes = _Outcomes(self._record, flush_at=max(32, settings.dispatch_concurrency * 4))
-        workers = [asyncio.create_task(self._work(queue, outcomes))
+        workers = [asyncio.create_task(self._work(feed, outcomes))
                    for _ in range(min(settings.dispatch_concurrency, len(batch.messages)))]
         try:
-            taken = await self._feed(batch, queue)
+            taken = await self._fill(feed, batch)
         except asyncio.CancelledError:  # shutdown: what was sent unrecorded goes again
             for worker in workers:  # with the same id once its lease runs out
                 worker.cancel()
             raise
         except Exception:
-            await self._finish(queue, workers, outcomes)
+            await self._finish(feed, workers, outcomes)
             raise
-        await self._finish(queue, workers, outcomes)
+        await self._finish(feed, workers, outcomes)
         return taken
 
-    async def _feed(self, batch: _Batch,
-                    queue: asyncio.Queue[tuple[DueMessage, set[str]] | None]) -> int:
-        """Hand the senders ``batch`` and, while they send it, lease the next one."""
-        taken = 0
-        for round_ in range(ROUND_BATCHES):
-            taken += len(batch.messages)
-            full = len(batch.messages) >= self.deps.settings.dispatch_batch
-            following = (asyncio.create_task(self._take())
-                         if full and round_ + 1 < ROUND_BATCHES else None)
-            try:
-                for message in batch.messages:
-                    await queue.put((message, batch.opted_out))
-            except BaseException:
-                if following is not None:
-                    following.cancel()
-                raise
-            if following is None:
+    async def _fill(self, feed: _Feed, batch: _Batch) -> int:
+        """Hand the senders ``batch`` and, while they send it, lease the next one; it
+        joins the feed once at most half a batch is left (leases stay short)."""
+        taken = len(batch.messages)
+        feed.extend(batch)
+        for _ in range(ROUND_BATCHES - 1):
+            if len(batch.messages) < self.deps.settings.dispatch_batch:
                 break
-            batch = await following
+            batch = await self._take()
             if not batch.messages:
                 break
+            await feed.room()
+            feed.extend(batch)
+            taken += len(batch.messages)
         return taken
 
     @staticmethod
-    async def _finish(queue: asyncio.Queue[tuple[DueMessage, set[str]] | None],
-                      workers: list[asyncio.Task[None]], outcomes: _Outcomes) -> None:
-        """Let the senders finish what they hold, then record the rest."""
-        for _ in workers:
-            await queue.put(None)
+    async def _finish(feed: _Feed, workers: list[asyncio.Task[None]],
+                      outcomes: _Outcomes) -> None:
+        """Let the senders finish what is in the feed, then record the rest."""
+        feed.close()
         await asyncio.gather(*workers)
         await outcomes.close()
 
@@ -130,9 +122,8 @@ class Dispatcher:
                 self.buckets[campaign_id] = TokenBucket(rate)
         return _Batch(taken, opted_out)
 
-    async def _work(self, queue: asyncio.Queue[tuple[DueMessage, set[str]] | None],
-                    outcomes: _Outcomes) -> None:
-        while (item := await queue.get()) is not None:
+    async def _work(self, feed: _Feed, outcomes: _Outcomes) -> None:
+        while (item := await feed.next()) is not None:
             message, opted_out = item
             try:
                 outcome = await self._one(message, opted_out)
@@ -192,6 +183,44 @@ class Dispatcher:
         except Exception as error:  # an adapter bug must not stop the round
             log.exception("send_failed", message_id=m.id, channel=m.channel)
             return SendResult(False, error=f"{type(error).__name__}: {error}")
+
+
+class _Feed:
+    """The round's messages for the senders, batches appended whole; a sender takes
+    the next without a task switch while there are any."""
+
+    def __init__(self, *, low_water: int) -> None:
+        self._items: deque[tuple[DueMessage, set[str]]] = deque()
+        self._low_water = low_water
+        self._more = asyncio.Event()
+        self._room = asyncio.Event()
+        self._closed = False
+
+    def extend(self, batch: _Batch) -> None:
+        self._items.extend((m, batch.opted_out) for m in batch.messages)
+        self._more.set()
+
+    def close(self) -> None:
+        self._closed = True
+        self._more.set()
+
+    async def next(self) -> tuple[DueMessage, set[str]] | None:
+        """The next message, or None once the feed is closed and empty."""
+        while not self._items:
+            if self._closed:
+                return None
+            self._more.clear()
+            await self._more.wait()
+        item = self._items.popleft()
+        if len(self._items) <= self._low_water:
+            self._room.set()
+        return item
+
+    async def room(self) -> None:
+        """Until at most ``low_water`` messages are left."""
+        while len(self._items) > self._low_water:
+            self._room.clear()
+            await self._room.wait()
 
 
 class _Outcomes:
