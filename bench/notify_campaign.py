@@ -37,8 +37,10 @@ In the same run, in this order:
 Each side's rate is the number of messages the provider accepted divided by the
 time from its first to its last acceptance (the provider's clock, the same
 measuring point for both). Printed: both rates, the ratio (target >= 0.8 of the
-bare client), stalls (gaps of 10 ms or more between two acceptances), the
-campaign's timeline (materialised, first and last send, completed),
+bare client), the machine's CPU per message on each side (and so the
+highest ratio this machine allows when both sides keep every core busy),
+stalls (gaps of 10 ms or more between two acceptances), the campaign's timeline
+(materialised, first and last send, completed),
 duplicates (OutIds the provider saw twice, phones sent more than once; target
 0), notify's RSS at start, highest and end (memory flat), and CPU seconds per
 1,000 messages of each process, with the CPU the rest of the machine used
@@ -707,6 +709,13 @@ def report(args: argparse.Namespace, bare_runs: list[Side], run: CampaignRun) ->
     ratio = notify.rate / reference
     print(f"ratio notify / bare (mean of {len(bare_runs)}): {ratio:.2f} "
           f"(target >= 0.8: {'met' if ratio >= 0.8 else 'MISSED'})")
+    machine = sum(s.cpu["machine"] for s in bare_runs) / sum(
+        float(s.stats["accepted"]) for s in bare_runs)
+    notify_machine = notify.cpu["machine"] / max(1.0, float(notify.stats["accepted"]))
+    print(f"machine CPU per message: bare {machine * 1000:.3f} ms, notify "
+          f"{notify_machine * 1000:.3f} ms; with every core busy on both sides the ratio "
+          f"could reach at most {machine / notify_machine:.2f} here (the provider, the "
+          "sender and, for notify, PostgreSQL share the cores)")
     busy = {side.label + str(i): other_cores(side) for i, side in
             enumerate([*bare_runs, notify])}
     if max(busy.values()) > SHARED:
