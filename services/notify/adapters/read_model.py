@@ -125,6 +125,15 @@ class ReadModel:
         assert found is not None  # the upsert's conflict: the row exists
         return found
 
+    async def newest_follow_up(self, customer_id: str, author_id: str, version: int) -> bool:
+        """Whether the follow-up at the customer's ``version`` is the newest of its
+        author's with a next-contact date (a redelivered one still is)."""
+        row = await self.conn.fetchval(
+            "INSERT INTO next_contacts AS n (customer_id, author_id, version) VALUES "
+            "($1::uuid, $2, $3) ON CONFLICT (customer_id, author_id) DO UPDATE SET "
+            "version = $3 WHERE n.version <= $3 RETURNING 1", customer_id, author_id, version)
+        return row is not None
+
     async def set_cadence_due(self, customer_id: str, due: datetime | None) -> None:
         await self.conn.execute("UPDATE customers SET cadence_due_at = $2 WHERE id = $1::uuid",
                                 customer_id, due)

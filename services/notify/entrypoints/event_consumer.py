@@ -73,7 +73,8 @@ def subscriptions(deps: NotifyDeps) -> list[Subscription]:
             unit, deps, follow_up_id=e.follow_up_id, customer_id=e.customer_id,
             customer_name=e.customer_name, author_id=e.author_id,
             occurred_at=read_timestamp(at, field="occurred_at"),
-            next_contact_at=optional_timestamp(e, "next_contact_at"))
+            next_contact_at=optional_timestamp(e, "next_contact_at"),
+            version=env.aggregate_version)
 
     @on(ce.ContractSigned)
     async def signed(unit: NotifyUnit, env: EventEnvelope, e: Any) -> None:

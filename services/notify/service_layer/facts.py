@@ -46,10 +46,15 @@ async def claim_changed(unit: NotifyUnit, deps: NotifyDeps, fact: reminders.Clai
 
 async def follow_up_logged(unit: NotifyUnit, deps: NotifyDeps, *, follow_up_id: str,
                            customer_id: str, customer_name: str, author_id: str,
-                           occurred_at: datetime, next_contact_at: datetime | None) -> None:
+                           occurred_at: datetime, next_contact_at: datetime | None,
+                           version: int) -> None:
+    """Keep the last contact; remind the author at the next-contact time, replacing
+    the reminder of their earlier follow-up (one logged before it that arrives late
+    plans nothing)."""
     customer = await unit.model.set_contact_facts(customer_id, last_contact_at=occurred_at)
     await refresh_cadence(unit, deps, customer)
-    if next_contact_at is not None and author_id:
+    if (next_contact_at is not None and author_id
+            and await unit.model.newest_follow_up(customer_id, author_id, version)):
         await plan(unit, deps, [reminders.next_contact(
             follow_up_id=follow_up_id, customer_id=customer_id,
             customer_name=customer_name or customer.name,

@@ -1,11 +1,14 @@
-"""Fixtures for notify integration tests (helpers in ``support.py``)."""
+"""Fixtures for notify integration tests (helpers in ``support.py``): the service,
+users, and the local stand-ins for the channels (an SMTP sink, the fake SMS platform)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+import importlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
 import grpc
+import pytest
 import pytest_asyncio
 from aio_pika.abc import AbstractRobustConnection
 
@@ -50,3 +53,27 @@ async def notify_service(
     for notify in opened:
         await notify.channel.close()
         await notify.app.runtime.close()
+
+
+SMS_KEY = "test-sms-key"
+
+
+def fakes(name: str) -> Any:
+    return importlib.import_module(f"deploy.local.{name}")
+
+
+@pytest.fixture
+def sink() -> Iterator[Any]:
+    smtp_sink = fakes("smtp_sink").SmtpSink()
+    smtp_sink.start(0)
+    yield smtp_sink
+    smtp_sink.stop()
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def provider() -> AsyncIterator[Any]:
+    fake = fakes("fake_sms_provider").FakeSmsProvider(api_key=SMS_KEY, receipt_delay=0.05,
+                                                      callback_token="cb-token")
+    await fake.start(0)
+    yield fake
+    await fake.stop()

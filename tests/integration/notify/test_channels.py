@@ -6,15 +6,13 @@ webhooks, and a campaign."""
 from __future__ import annotations
 
 import asyncio
-import importlib
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
 import pytest
-import pytest_asyncio
 
 from crm.notify.v1 import notify_pb2 as pb
 from crm.notify.v1 import notify_service_pb2 as api
@@ -22,34 +20,13 @@ from crm.protection.events.v1 import events_pb2 as pe
 from crm.protection.v1 import protection_pb2 as ppb
 from services.chassis.clock import ManualClock
 from services.chassis.ids import new_id
+from tests.integration.notify.conftest import SMS_KEY
 from tests.integration.notify.support import Notify, Users
 from tests.integration.notify.test_inbox import claim
 from tests.integration.notify_adapters.receiver import Receiver
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
-SMS_KEY = "test-sms-key"
 WORKDAY_NOON = datetime(2026, 3, 2, 4, 0, tzinfo=UTC)  # Monday 12:00 in China
-
-
-def fakes(name: str) -> Any:
-    return importlib.import_module(f"deploy.local.{name}")
-
-
-@pytest.fixture
-def sink() -> Iterator[Any]:
-    smtp_sink = fakes("smtp_sink").SmtpSink()
-    smtp_sink.start(0)
-    yield smtp_sink
-    smtp_sink.stop()
-
-
-@pytest_asyncio.fixture(loop_scope="session")
-async def provider() -> AsyncIterator[Any]:
-    fake = fakes("fake_sms_provider").FakeSmsProvider(api_key=SMS_KEY, receipt_delay=0.05,
-                                                      callback_token="cb-token")
-    await fake.start(0)
-    yield fake
-    await fake.stop()
 
 
 def channels(sink: Any, provider: Any) -> dict[str, Any]:

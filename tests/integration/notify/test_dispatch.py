@@ -17,14 +17,7 @@ from services.notify.domain.message import Channel, Status
 from services.notify.service_layer.dispatch import Dispatcher
 from services.notify.service_layer.rate_limit import TokenBucket
 from tests.integration.notify.support import Notify, Users
-from tests.integration.notify.test_channels import (  # noqa: F401 (fixtures)
-    WORKDAY_NOON,
-    channels,
-    provider,
-    send_sms,
-    sink,
-    statuses,
-)
+from tests.integration.notify.test_channels import WORKDAY_NOON, channels, send_sms, statuses
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 

@@ -62,6 +62,31 @@ async def test_next_contact_at_its_time_and_replaced_by_a_newer_one(
     assert await kinds(notify, users.rep()) == ["next_contact"]
 
 
+async def test_a_follow_up_arriving_after_a_newer_one_changes_no_reminder(
+        notify_service: Callable[..., Awaitable[Notify]], users: Users) -> None:
+    notify = await notify_service()
+    customer = new_id()
+    now = notify.clock.now()
+
+    def logged(hours: int) -> ce.FollowUpLogged:
+        return ce.FollowUpLogged(
+            follow_up_id=new_id(), customer_id=customer, author_id="ray", customer_name="春意",
+            occurred_at=ts(now), next_contact_at=ts(now + timedelta(hours=hours)))
+
+    newer, older = logged(5), logged(2)
+    await notify.publish(newer, customer, version=3)
+    await settle(notify)
+    await notify.publish(older, customer, version=2)  # logged first, delivered last
+    await notify.publish(newer, customer, version=3, event_id=new_id())  # sent again
+    await settle(notify)
+    notify.clock.advance(timedelta(hours=3))  # the older one's time: nothing
+    await settle(notify)
+    assert await kinds(notify, users.rep()) == []
+    notify.clock.advance(timedelta(hours=2, minutes=1))  # the newer one's, once
+    await settle(notify)
+    assert await kinds(notify, users.rep()) == ["next_contact"]
+
+
 async def test_contact_cadence_tells_the_owner_weekly(
         notify_service: Callable[..., Awaitable[Notify]], users: Users) -> None:
     notify = await notify_service()
