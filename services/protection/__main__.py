@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from services.chassis.logging import configure_logging
-from services.chassis.process import run
+from services.chassis.process import run, settle_heap
 from services.chassis.settings import InfraSettings
 from services.protection import bootstrap
 from services.protection.config import ProtectionSettings
@@ -16,6 +16,7 @@ async def main(stop: asyncio.Event) -> None:
     settings = ProtectionSettings()
     configure_logging(infra.log_format, infra.log_level, service="protection")
     service = await bootstrap.start(infra, settings)
+    settle_heap()
     try:
         await stop.wait()
     finally:
