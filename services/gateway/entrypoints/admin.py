@@ -9,7 +9,13 @@ from pydantic import BaseModel, Field
 
 from services.gateway.domain.people import MAX_PASSWORD, MAX_TEXT, ROLES, PersonChanges
 from services.gateway.entrypoints.auth import PersonOut, person_out
-from services.gateway.entrypoints.http_common import UUID_PATTERN, Body, PageSize, PageToken
+from services.gateway.entrypoints.http_common import (
+    PLAIN,
+    UUID_PATTERN,
+    Body,
+    PageSize,
+    PageToken,
+)
 from services.gateway.entrypoints.problems import problem_responses
 from services.gateway.entrypoints.security import SignedIn, SignedInDep, require_admin
 from services.gateway.service_layer.accounts import NewPerson
@@ -64,9 +70,9 @@ def router(deps: GatewayDeps, signed_in: SignedInDep) -> APIRouter:
     @api.get("/users", response_model=PeoplePage, summary="People, by user name")
     async def list_people(
             _who: Admin,
-            query: Annotated[str, Query(max_length=200,
+            query: Annotated[str, Query(max_length=200, pattern=PLAIN,
                                         description="part of the user or display name")] = "",
-            role: Annotated[str, Query(max_length=64)] = "",
+            role: Annotated[str, Query(max_length=64, pattern=PLAIN)] = "",
             include_disabled: bool = True,
             page_size: PageSize = 0, page_token: PageToken = "") -> dict[str, Any]:
         page = await deps.views.people(query=query, role=role, include_disabled=include_disabled,

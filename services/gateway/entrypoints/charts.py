@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 
 from services.gateway.chart_views import ChartViews, ExpiringClaim, RepActivity
 from services.gateway.domain import charts as rules
+from services.gateway.entrypoints.http_common import PLAIN
 from services.gateway.entrypoints.problems import problem_responses
 from services.gateway.entrypoints.security import SignedIn, SignedInDep
 from services.gateway.service_layer.deps import GatewayDeps
@@ -31,8 +32,6 @@ ScopeKind = Literal["own", "department", "sales_region"]
 Start = Annotated[date | None, Query(description="first day (YYYY-MM-DD); default: "
                                                  f"{DEFAULT_DAYS} days ending at end")]
 End = Annotated[date | None, Query(description="last day, included; default: today")]
-# Names compared in SQL: no control characters (PostgreSQL text holds no NUL).
-PLAIN = r"^[^\x00-\x1f\x7f]*$"
 Region = Annotated[str, Query(max_length=200, pattern=PLAIN,
                               description="one sales region (e.g. cn-east); empty: all")]
 

@@ -19,6 +19,9 @@ from services.gateway.entrypoints.problems import problem_responses
 # Schemas of the messages answered, added to the OpenAPI document's components.
 PROTO_COMPONENTS: dict[str, Any] = {}
 ERRORS = problem_responses(400, 401, 403, 404, 409, 412, 429, 500, 503, 504)
+# Text compared in the gateway's own SQL: no control characters (PostgreSQL text holds
+# no NUL; the others are no one's name).
+PLAIN = r"^[^\x00-\x1f\x7f]*$"
 UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 
 

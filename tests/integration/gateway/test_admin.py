@@ -87,6 +87,9 @@ async def test_bad_people_are_400_with_a_violation_per_field(http: Http,
     extra = problem(await http().post("/api/admin/users", headers=admin,
                                       json=new_person(is_root=True)), 400)
     assert extra["violations"][0]["field"] == "is_root"
+    nul = problem(await http().get("/api/admin/users", headers=admin,
+                                   params={"query": "a\x00b", "role": "x\x01"}), 400)
+    assert {v["field"] for v in nul["violations"]} == {"query", "role"}
 
 
 async def test_paging_people(http: Http, signed_in: SignedIn) -> None:
