@@ -46,6 +46,9 @@ class NotifySettings(ServiceSettings):
     sms_per_second: float = Field(default=50.0, gt=0)
     email_per_second: float = Field(default=20.0, gt=0)
     webhook_per_second: float = Field(default=50.0, gt=0)
+    # In-app messages (read or not) and their read marks are deleted this long after
+    # they were created; e-mail and SMS stay as the delivery log.
+    inbox_retention: timedelta = Field(default=timedelta(days=180), ge=timedelta(days=1))
     # Dispatcher: messages per round, sends in flight, how long a taken message is
     # reserved for this replica before another may retry it.
     dispatch_batch: int = Field(default=500, ge=1, le=20000)

@@ -243,6 +243,20 @@ class MessageStore:
 
     # ------------------------------------------------------------------ inbox
 
+    async def purge_inbox(self, before: datetime, limit: int) -> int:
+        """Delete up to ``limit`` in-app messages created before ``before``, with their
+        read marks (not another replica's batch: ``SKIP LOCKED``)."""
+        ids = [r[0] for r in await self.conn.fetch(
+            "SELECT id FROM messages WHERE channel = 'IN_APP' AND created_at < $1 "
+            "ORDER BY created_at LIMIT $2 FOR UPDATE SKIP LOCKED", before, limit)]
+        if not ids:
+            return 0
+        await self.conn.execute("DELETE FROM inbox_reads WHERE message_id = ANY($1::uuid[])",
+                                ids)
+        done: str = await self.conn.execute("DELETE FROM messages WHERE id = ANY($1::uuid[])",
+                                            ids)
+        return int(done.split()[-1])
+
     async def inbox(self, user_id: str, keys: Sequence[str], *, unread_only: bool, size: int,
                     after: tuple[int, datetime, str] | None) -> list[StoredMessage]:
         """Unread first, newest first within each."""

@@ -20,6 +20,7 @@ from services.notify.service_layer.planning import plan
 
 log = get_logger(__name__)
 HOLIDAY_JOB = "holiday_greetings"
+RETENTION_JOB = "inbox_retention"
 HOLIDAY_NAMES = {"New Year's Day": "元旦", "Spring Festival": "春节", "Tomb-sweeping Day": "清明节",
                  "Labour Day": "劳动节", "Dragon Boat Festival": "端午节",
                  "National Day": "国庆节", "Mid-autumn Festival": "中秋节"}
@@ -158,3 +159,15 @@ async def holidays(unit: NotifyUnit, deps: NotifyDeps) -> int:
         cause=f"holiday:{day}:{c.id}", due_at=now, address=c.mobile, customer_facing=True,
         params={"contact_name": c.name, "holiday": holiday}, subject_type="customer",
         subject_id=c.customer_id) for c in contacts])
+
+
+async def retention(unit: NotifyUnit, deps: NotifyDeps, limit: int) -> int:
+    """Once a day (and again at once while a batch was full): delete in-app messages
+    older than ``NOTIFY_INBOX_RETENTION``."""
+    now = deps.now()
+    await unit.model.ensure_job(RETENTION_JOB, now)
+    if await unit.model.take_job(RETENTION_JOB, now) is None:
+        return 0
+    purged = await unit.messages.purge_inbox(now - deps.settings.inbox_retention, limit)
+    await unit.model.set_job(RETENTION_JOB, now if purged >= limit else now + timedelta(days=1))
+    return purged

@@ -1,6 +1,6 @@
 """Due work of the notify service, in every replica: send due messages, post due
-webhooks, start due campaigns (and close finished ones), and the periodic
-reminders (cadence, birthdays, holiday greetings)."""
+webhooks, start due campaigns (and close finished ones), the periodic
+reminders (cadence, birthdays, holiday greetings) and the inbox's retention."""
 
 from __future__ import annotations
 
@@ -35,4 +35,6 @@ class Reminders:
             done += await jobs.birthdays(unit, self.deps, self.batch)
         async with self.units() as unit:
             await jobs.holidays(unit, self.deps)
+        async with self.units() as unit:
+            done += await jobs.retention(unit, self.deps, self.batch)
         return done

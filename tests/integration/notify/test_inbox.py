@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 
 import pytest
 
@@ -86,3 +87,30 @@ async def test_watch_hears_new_messages(notify_service: Callable[..., Awaitable[
     assert isinstance(item, api.WatchInboxResponse)
     assert item.message.kind == "claim_approved" and item.unread == 1
     stream.cancel()
+
+
+async def test_inbox_messages_are_deleted_after_the_retention_with_their_read_marks(
+        notify_service: Callable[..., Awaitable[Notify]], users: Users) -> None:
+    notify = await notify_service(inbox_retention=timedelta(days=180))
+    customer, claim_id = new_id(), new_id()
+    await notify.publish(pe.ClaimApproved(claim=claim(customer, claim_id, 2,
+                                                      ppb.CLAIM_STAGE_POTENTIAL)),
+                         claim_id, aggregate_type="claim", producer="protection")
+    await inbox(notify, users.rep(), count=1)
+    await notify.stub.MarkRead(api.MarkReadRequest(all=True), metadata=users.rep())
+    notify.clock.advance(timedelta(days=100))
+    await notify.publish(pe.ClaimExtended(claim=claim(customer, claim_id, 3,
+                                                      ppb.CLAIM_STAGE_POTENTIAL)),
+                         claim_id, aggregate_type="claim", producer="protection")
+    await inbox(notify, users.rep(), count=2)
+    await notify.app.run_due()
+    assert len((await notify.stub.ListInbox(api.ListInboxRequest(),
+                                            metadata=users.rep())).messages) == 2
+    notify.clock.advance(timedelta(days=81))  # the first is 181 days old, the second 81
+    await notify.app.run_due()
+    left = await notify.stub.ListInbox(api.ListInboxRequest(), metadata=users.rep())
+    # (a contact-cadence reminder came meanwhile: 181 days without contact)
+    assert [m.kind for m in left.messages if m.kind.startswith("claim_")] == ["claim_extended"]
+    async with notify.app.dispatcher.units() as unit:
+        reads = await unit.uow.conn.fetchval("SELECT count(*) FROM inbox_reads")
+    assert reads == 0
