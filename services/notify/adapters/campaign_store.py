@@ -86,8 +86,7 @@ class CampaignStore:
 
     async def progress(self, campaign_id: str) -> Progress:
         rows = await self.conn.fetch(
-            "SELECT status, count(*) FROM messages WHERE campaign_id = $1::uuid GROUP BY status",
-            campaign_id)
+            "SELECT status, n FROM campaign_counts WHERE campaign_id = $1::uuid", campaign_id)
         by = {r[0]: r[1] for r in rows}
         return Progress(by.get("SENT", 0) + by.get("DELIVERED", 0), by.get("FAILED", 0),
                         by.get("SKIPPED", 0), by.get("QUEUED", 0) + by.get("SCHEDULED", 0))

@@ -4,6 +4,7 @@ and no send once a lease is (nearly) over."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 import pytest
 
 from crm.notify.v1 import notify_pb2 as pb
+from crm.notify.v1 import notify_service_pb2 as api
 from services.chassis.clock import ManualClock
 from services.notify.adapters.message_store import Outcome
 from services.notify.domain.message import Channel, Status
@@ -89,3 +91,34 @@ async def test_a_message_is_not_sent_once_its_lease_is_nearly_over(
     notify.clock.advance(timedelta(seconds=1))  # the lease has run out: taken again
     await app.run_due()
     assert [s.out_id for s in provider.sent] == [message.id]
+
+
+async def test_campaign_counts_agree_with_its_messages_after_two_replicas_sent_it(
+        notify_service: Callable[..., Awaitable[Notify]], users: Users, sink: Any,
+        provider: Any, new_schema: Callable[[str], str],
+        unique_name: Callable[[str], str]) -> None:
+    schema, name, clock = new_schema("notify2"), unique_name("notify"), ManualClock(WORKDAY_NOON)
+    settings = {**channels(sink, provider), "sms_per_second": 1000.0, "dispatch_batch": 9}
+    one = await notify_service(schema=schema, name=name, clock=clock, **settings)
+    two = await notify_service(schema=schema, name=name, clock=clock, **settings)
+    addresses = [f"1390000{i:04d}" for i in range(50)]
+    provider.fail_next = 3  # three go back to QUEUED, sent later
+    created = await one.stub.CreateCampaign(api.CreateCampaignRequest(campaign=pb.Campaign(
+        name="双副本", channel=pb.CHANNEL_SMS, body="{{ name }}您好",
+        segment=pb.Segment(addresses=addresses))), metadata=users.manager())
+    await asyncio.gather(one.app.run_due(), two.app.run_due())
+    clock.advance(timedelta(minutes=5))
+    await asyncio.gather(one.app.run_due(), two.app.run_due())
+    campaign_id = created.campaign.id
+    progress = (await two.stub.GetCampaign(api.GetCampaignRequest(campaign_id=campaign_id),
+                                           metadata=users.manager())).campaign
+    assert (progress.recipients, progress.sent, progress.failed) == (50, 50, 0)
+    assert progress.status == pb.CAMPAIGN_STATUS_COMPLETED
+    async with one.app.dispatcher.units() as unit:
+        counted = dict(await unit.uow.conn.fetch(
+            "SELECT status, count(*) FROM messages WHERE campaign_id = $1::uuid "
+            "GROUP BY status", campaign_id))
+        kept = dict(await unit.uow.conn.fetch(
+            "SELECT status, n FROM campaign_counts WHERE campaign_id = $1::uuid AND n <> 0",
+            campaign_id))
+    assert counted == kept == {"SENT": 50}
