@@ -155,12 +155,16 @@ class Dispatcher:
             result = SendResult(False, permanent=True,
                                 error=f"no {m.channel.lower()} channel is configured")
         else:
+            # Waited too long in the feed or for the rate (a slow campaign): the message
+            # goes back when its lease runs out, perhaps to another replica; checked
+            # before the wait too, so an expired message takes no sending slot.
+            if self._lease_over(m):
+                return None
             await self.buckets[m.channel].take()
             if m.campaign_id and m.campaign_id in self.buckets:
                 await self.buckets[m.campaign_id].take()
-            if self.deps.now() >= m.lease - self._margin:
-                return None  # waited too long for the rate: the message goes back when
-                # its lease runs out, perhaps to another replica
+            if self._lease_over(m):
+                return None
             result = await self._send(sender, m)
         if result.retry_after:
             self.buckets[m.channel].pause(result.retry_after)
@@ -170,6 +174,9 @@ class Dispatcher:
         if due is not None and m.customer_facing:
             due = quiet.next_allowed(due)
         return Outcome(m.id, done.status, due, done.error, done.provider_id, True, m.lease)
+
+    def _lease_over(self, m: DueMessage) -> bool:
+        return self.deps.now() >= m.lease - self._margin
 
     async def _send(self, sender: Sender, m: DueMessage) -> SendResult:
         """SMS platforms send approved templates: a message of its own template code

@@ -72,6 +72,7 @@ class _SlowBucket(TokenBucket):
         self.clock, self.wait = clock, wait
 
     async def take(self) -> None:
+        self.taken = getattr(self, "taken", 0) + 1
         self.clock.advance(self.wait)
 
 
@@ -91,6 +92,21 @@ async def test_a_message_is_not_sent_once_its_lease_is_nearly_over(
     notify.clock.advance(timedelta(seconds=1))  # the lease has run out: taken again
     await app.run_due()
     assert [s.out_id for s in provider.sent] == [message.id]
+
+
+async def test_a_message_whose_lease_ran_out_in_the_feed_takes_no_sending_slot(
+        notify_service: Callable[..., Awaitable[Notify]], users: Users, sink: Any,
+        provider: Any) -> None:
+    notify = await notify_service(clock=ManualClock(WORKDAY_NOON), **channels(sink, provider),
+                                  dispatch_concurrency=1)
+    for address in ("13700003333", "13700004444"):
+        await send_sms(notify, users, address)
+    app = notify.app
+    slow = _SlowBucket(notify.clock, timedelta(minutes=2))
+    dispatcher = Dispatcher(app.dispatcher.units, app.dispatcher.deps, app.dispatcher.senders,
+                            buckets={Channel.SMS: slow})
+    assert await dispatcher.step() == 2
+    assert provider.sent == [] and slow.taken == 1  # the second never waited for the rate
 
 
 async def test_campaign_counts_agree_with_its_messages_after_two_replicas_sent_it(
