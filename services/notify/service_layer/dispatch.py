@@ -74,7 +74,7 @@ class Dispatcher:
         workers = [asyncio.create_task(self._work(feed, outcomes))
                    for _ in range(min(settings.dispatch_concurrency, len(batch.messages)))]
         try:
-            taken = await self._fill(feed, batch)
+            taken = await self._fill(feed, outcomes, batch)
         except asyncio.CancelledError:  # shutdown: what was sent unrecorded goes again
             for worker in workers:  # with the same id once its lease runs out
                 worker.cancel()
@@ -85,11 +85,11 @@ class Dispatcher:
         await self._finish(feed, workers, outcomes)
         return taken
 
-    async def _fill(self, feed: _Feed, batch: _Batch) -> int:
+    async def _fill(self, feed: _Feed, outcomes: _Outcomes, batch: _Batch) -> int:
         """Hand the senders ``batch`` and, while they send it, lease the next one; it
         joins the feed once at most half a batch is left (leases stay short)."""
         taken = len(batch.messages)
-        feed.extend(batch)
+        self._admit(batch, feed, outcomes)
         for _ in range(ROUND_BATCHES - 1):
             if len(batch.messages) < self.deps.settings.dispatch_batch:
                 break
@@ -97,9 +97,23 @@ class Dispatcher:
             if not batch.messages:
                 break
             await feed.room()
-            feed.extend(batch)
+            self._admit(batch, feed, outcomes)
             taken += len(batch.messages)
         return taken
+
+    @staticmethod
+    def _admit(batch: _Batch, feed: _Feed, outcomes: _Outcomes) -> None:
+        """In-app messages whose time came are shown at once (nothing to send, so
+        they never queue behind a slow campaign); the rest go to the senders."""
+        outbound = []
+        for m in batch.messages:
+            if m.channel == Channel.IN_APP:
+                outcomes.add(Outcome(m.id, Status.SENT, None, "", "", False, m.lease), m)
+            else:
+                outbound.append(m)
+        if len(outbound) < len(batch.messages):
+            outcomes.write_now()
+        feed.extend(_Batch(outbound, batch.opted_out))
 
     @staticmethod
     async def _finish(feed: _Feed, workers: list[asyncio.Task[None]],
@@ -142,8 +156,6 @@ class Dispatcher:
 
     async def _one(self, m: DueMessage, opted_out: set[str]) -> Outcome | None:
         now = self.deps.now()
-        if m.channel == Channel.IN_APP:
-            return Outcome(m.id, Status.SENT, None, "", "", False, m.lease)
         if m.customer_facing and m.address in opted_out:
             return Outcome(m.id, Status.SKIPPED, None, "opted out", "", False, m.lease)
         quiet = self.deps.policy.quiet_hours
@@ -243,7 +255,13 @@ class _Outcomes:
 
     def add(self, outcome: Outcome, message: DueMessage) -> None:
         self._pending.append((outcome, message))
-        if len(self._pending) >= self._flush_at and (self._writer is None or (
+        if len(self._pending) >= self._flush_at:
+            self.write_now()
+
+    def write_now(self) -> None:
+        """Start writing what is pending unless a write is under way (it takes what
+        was added meanwhile) or one failed (``close`` raises it)."""
+        if self._pending and (self._writer is None or (
                 self._writer.done() and self._writer.exception() is None)):
             self._writer = asyncio.create_task(self._drain())
 

@@ -11,15 +11,18 @@ from typing import Any
 
 import pytest
 
+from crm.customer.events.v1 import events_pb2 as ce
 from crm.notify.v1 import notify_pb2 as pb
 from crm.notify.v1 import notify_service_pb2 as api
 from services.chassis.clock import ManualClock
+from services.chassis.ids import new_id
 from services.notify.adapters.message_store import Outcome
 from services.notify.domain.message import Channel, Status
 from services.notify.service_layer.dispatch import Dispatcher
 from services.notify.service_layer.rate_limit import TokenBucket
 from tests.integration.notify.support import Notify, Users
 from tests.integration.notify.test_channels import WORKDAY_NOON, channels, send_sms, statuses
+from tests.integration.notify.test_reminders import ts
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -107,6 +110,49 @@ async def test_a_message_whose_lease_ran_out_in_the_feed_takes_no_sending_slot(
                             buckets={Channel.SMS: slow})
     assert await dispatcher.step() == 2
     assert provider.sent == [] and slow.taken == 1  # the second never waited for the rate
+
+
+class _HeldBucket(TokenBucket):
+    """A sending slot that opens only when the test says so."""
+
+    def __init__(self) -> None:
+        super().__init__(1.0)
+        self.waiting, self.open = asyncio.Event(), asyncio.Event()
+
+    async def take(self) -> None:
+        self.waiting.set()
+        await self.open.wait()
+
+
+async def test_a_due_in_app_reminder_is_shown_while_sends_wait_for_the_rate(
+        notify_service: Callable[..., Awaitable[Notify]], users: Users, sink: Any,
+        provider: Any) -> None:
+    notify = await notify_service(clock=ManualClock(WORKDAY_NOON), **channels(sink, provider),
+                                  dispatch_concurrency=1)
+    await send_sms(notify, users, "13700005555")  # due first, stuck waiting for the rate
+    customer = new_id()
+    now = notify.clock.now()
+    await notify.publish(ce.FollowUpLogged(
+        follow_up_id=new_id(), customer_id=customer, author_id="ray", customer_name="春意",
+        occurred_at=ts(now), next_contact_at=ts(now + timedelta(minutes=1))), customer)
+    await asyncio.sleep(0.4)  # the consumer plans the reminder
+    notify.clock.advance(timedelta(minutes=2))
+    app, held = notify.app, _HeldBucket()
+    dispatcher = Dispatcher(app.dispatcher.units, app.dispatcher.deps, app.dispatcher.senders,
+                            buckets={Channel.SMS: held})
+    round_ = asyncio.create_task(dispatcher.step())
+    try:
+        await asyncio.wait_for(held.waiting.wait(), 5)
+        for _ in range(50):
+            shown = await notify.stub.ListInbox(api.ListInboxRequest(), metadata=users.rep())
+            if shown.messages:
+                break
+            await asyncio.sleep(0.05)
+        assert [m.kind for m in shown.messages] == ["next_contact"] and provider.sent == []
+    finally:
+        held.open.set()
+        assert await asyncio.wait_for(round_, 5) == 2
+    assert [s.phone for s in provider.sent] == ["13700005555"]
 
 
 async def test_campaign_counts_agree_with_its_messages_after_two_replicas_sent_it(
