@@ -31,6 +31,7 @@ from services.gateway.entrypoints import (
     customers,
     docs,
     inbox,
+    outreach,
     problems,
     protection,
 )
@@ -124,7 +125,7 @@ def create_app(settings: GatewaySettings, infra: InfraSettings,
     app.add_middleware(FastSearch, deps=deps, signed_in=signed_in)  # inside RequestContext
     app.add_middleware(RequestContext)
     problems.install(app)
-    for module in (auth, admin, customers, protection, credit, inbox):
+    for module in (auth, admin, customers, protection, credit, inbox, outreach):
         app.include_router(module.router(deps, signed_in))
     app.include_router(charts_api.router(deps, signed_in))
 
