@@ -27,6 +27,7 @@ from services.gateway.console import install as install_console
 from services.gateway.entrypoints import (
     admin,
     auth,
+    contracts,
     credit,
     customers,
     docs,
@@ -125,7 +126,7 @@ def create_app(settings: GatewaySettings, infra: InfraSettings,
     app.add_middleware(FastSearch, deps=deps, signed_in=signed_in)  # inside RequestContext
     app.add_middleware(RequestContext)
     problems.install(app)
-    for module in (auth, admin, customers, protection, credit, inbox, outreach):
+    for module in (auth, admin, customers, contracts, protection, credit, inbox, outreach):
         app.include_router(module.router(deps, signed_in))
     app.include_router(charts_api.router(deps, signed_in))
 

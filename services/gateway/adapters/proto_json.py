@@ -197,16 +197,28 @@ def _plan(descriptor: Any) -> _Plan:
     return plan
 
 
-def _plain(value: Any) -> Any:
-    """A model dump's values in the proto3 JSON mapping ParseDict reads."""
+class _OutOfRange(Exception):
+    def __init__(self, field: str) -> None:
+        super().__init__(field)
+        self.field = field
+
+
+def _plain(value: Any, path: str = "") -> Any:
+    """A model dump's values in the proto3 JSON mapping ParseDict reads. A time whose
+    UTC form falls outside the calendar (0001-01-01T00:00+14:00) is ``_OutOfRange``
+    naming its field."""
     if isinstance(value, BaseModel):
-        return _plain(value.model_dump(exclude_none=True))
+        return _plain(value.model_dump(exclude_none=True), path)
     if isinstance(value, Mapping):
-        return {k: _plain(v) for k, v in value.items() if v is not None}
+        return {k: _plain(v, f"{path}.{k}" if path else str(k))
+                for k, v in value.items() if v is not None}
     if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
+        return [_plain(v, f"{path}[{i}]") for i, v in enumerate(value)]
     if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+        try:
+            return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+        except OverflowError:
+            raise _OutOfRange(path or "body") from None
     if isinstance(value, timedelta):
         return f"{value.total_seconds():.9f}".rstrip("0").rstrip(".") + "s"
     if isinstance(value, date):
@@ -223,9 +235,13 @@ def from_json(cls: type[M], values: BaseModel | Mapping[str, Any] | None = None,
     A value the mapping cannot take (the model should have refused it already) is
     INVALID_ARGUMENT, never a crash."""
     data: dict[str, Any] = {}
-    if values is not None:
-        data.update(_plain(values))
-    data.update(_plain(fields))
+    try:
+        if values is not None:
+            data.update(_plain(values))
+        data.update(_plain(fields))
+    except _OutOfRange as error:
+        raise InvalidArgument([FieldViolation(error.field, "out of the supported range",
+                                              "OUT_OF_RANGE")]) from None
     try:
         return json_format.ParseDict(data, cls())
     except json_format.ParseError as error:

@@ -5,7 +5,7 @@ check, holds and their decisions, level changes with their trail and their steps
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 from google.protobuf.message import Message
 from pydantic import Field
@@ -16,12 +16,13 @@ from services.gateway.adapters.proto_json import from_json
 from services.gateway.adapters.service_clients import CREDIT
 from services.gateway.entrypoints.http_common import (
     ERRORS,
-    UUID_PATTERN,
     Body,
     Id,
     IdempotencyKey,
+    MoneyIn,
     PageSize,
     PageToken,
+    PathId,
     ProtoEnum,
     answer,
     answers,
@@ -29,14 +30,8 @@ from services.gateway.entrypoints.http_common import (
 from services.gateway.entrypoints.security import SignedIn, SignedInDep
 from services.gateway.service_layer.deps import GatewayDeps
 
-PathId = Annotated[str, Path(pattern=UUID_PATTERN, max_length=36)]
 Purpose = Annotated[str, Query(min_length=1, max_length=1000,
                                description="why you read it: kept in the audit trail")]
-
-
-class MoneyIn(Body):
-    amount_minor: int = Field(ge=-(2**63), lt=2**63, description="fen (1 yuan = 100 fen)")
-    currency_code: str = Field(default="CNY", max_length=3)
 
 
 class CheckIn(Body):

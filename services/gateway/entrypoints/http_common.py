@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Header, Query
+from fastapi import Header, Path, Query
 from fastapi.responses import JSONResponse
 from google.protobuf.internal.enum_type_wrapper import EnumTypeWrapper
 from google.protobuf.message import Message
@@ -57,6 +57,12 @@ def text(limit: int) -> Any:
     return Field(default="", max_length=limit)
 
 
+class MoneyIn(Body):
+    amount_minor: int = Field(ge=-(2**63), lt=2**63, description="fen (1 yuan = 100 fen)")
+    currency_code: str = Field(default="CNY", max_length=3)
+
+
+PathId = Annotated[str, Path(pattern=UUID_PATTERN, max_length=36)]
 Id = Annotated[str, Field(pattern=UUID_PATTERN, max_length=36,
                           examples=["0190a0b2-7c3e-7d41-9a7e-4f1c2d3e4b5a"])]
 PageSize = Annotated[int, Query(ge=0, le=1000, description="0: the service's default")]

@@ -6,7 +6,7 @@ notify's access table (managers and above for campaigns, admins for webhooks).""
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 from google.protobuf.message import Message
 from pydantic import AwareDatetime, Field
@@ -23,6 +23,7 @@ from services.gateway.entrypoints.http_common import (
     IdempotencyKey,
     PageSize,
     PageToken,
+    PathId,
     ProtoEnum,
     answer,
     answers,
@@ -30,7 +31,6 @@ from services.gateway.entrypoints.http_common import (
 from services.gateway.entrypoints.security import SignedIn, SignedInDep
 from services.gateway.service_layer.deps import GatewayDeps
 
-PathId = Annotated[str, Path(pattern=UUID_PATTERN, max_length=36)]
 ChannelName = Annotated[str, ProtoEnum(pb.Channel)]
 Status = Annotated[str, Query(), ProtoEnum(pb.DeliveryStatus)]
 

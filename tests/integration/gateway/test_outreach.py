@@ -57,6 +57,11 @@ async def test_a_message_the_delivery_log_and_an_opt_out(http: Http,
     refused = problem(await client.post("/api/messages", headers=manager, json={
         "channel": "CHANNEL_EMAIL", "address": "a@example.com", "body": "hi"}), 400)
     assert refused["violations"][0]["field"] == "subject"
+    # A time that leaves the calendar once in UTC: 400 naming it (was a 500).
+    early = problem(await client.post("/api/messages", headers=manager, json={
+        "channel": "CHANNEL_SMS", "address": "13900003333", "body": "您好",
+        "send_at": "0001-01-01T00:00:00+14:00"}), 400)
+    assert early["violations"][0]["field"] == "send_at"
     opted = await client.put("/api/opt-outs", headers=manager,
                              json={"address": "13900004444", "reason": "asked by phone"})
     assert opted.status_code == 200, opted.text
