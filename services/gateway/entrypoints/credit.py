@@ -2,7 +2,7 @@
 check, holds and their decisions, level changes with their trail and their steps."""
 
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
@@ -68,6 +68,45 @@ class ExtendIn(Body):
     length: timedelta = Field(description="the signing step's new length from verification "
                                           "(ISO 8601 such as P5D, or seconds)")
     reason: str = Field(max_length=4000)
+    expected_version: int = Field(default=0, ge=0, le=2**53)
+
+
+class DocumentIn(Body):
+    """A document's metadata; the file itself lives in the document store."""
+
+    kind: Annotated[str, ProtoEnum(pb.DocumentKind)]
+    file_name: str = Field(max_length=255)
+    content_type: str = Field(default="", max_length=100)
+    size_bytes: int = Field(default=0, ge=0, le=2**53)
+    sha256: str = Field(default="", max_length=64, pattern=r"^([0-9a-fA-F]{64})?$")
+    storage_uri: str = Field(max_length=1000, description="e.g. s3://bucket/key")
+    period_end: date | None = Field(default=None, description="statements: the period's end")
+
+
+class BasicInformationIn(Body):
+    profile: str = Field(default="", max_length=4000)
+    history: str = Field(default="", max_length=4000)
+    management: str = Field(default="", max_length=4000)
+    policy: str = Field(default="", max_length=4000)
+    organisation: str = Field(default="", max_length=4000)
+    bank_relations: str = Field(default="", max_length=4000)
+
+
+class ScoresIn(Body):
+    basic_information: int = Field(default=0, ge=0, le=100)
+    overall_capacity: int = Field(default=0, ge=0, le=100)
+    capital: int = Field(default=0, ge=0, le=100)
+    environment: int = Field(default=0, ge=0, le=100)
+    notes: str = Field(default="", max_length=4000)
+
+
+class AssessmentStartIn(Body):
+    customer_id: Id
+
+
+class AssessmentUpdateIn(Body):
+    basic_information: BasicInformationIn | None = None
+    scores: ScoresIn | None = None
     expected_version: int = Field(default=0, ge=0, le=2**53)
 
 
@@ -186,5 +225,43 @@ def router(deps: GatewayDeps, signed_in: SignedInDep) -> APIRouter:
         return answer(await call("RecordLevelChange", from_json(
             api.RecordLevelChangeRequest, body, change_id=change_id,
             request_id=idempotency_key), who))
+
+    @r.post("/assessments", status_code=201, responses=answers(api.StartAssessmentResponse, 201),
+            summary="Start a key-account assessment of a customer")
+    async def start_assessment(body: AssessmentStartIn, who: Who,
+                               idempotency_key: IdempotencyKey = "") -> JSONResponse:
+        return answer(await call("StartAssessment", api.StartAssessmentRequest(
+            customer_id=body.customer_id, request_id=idempotency_key), who), 201)
+
+    @r.get("/assessments/{assessment_id}", responses=answers(api.GetAssessmentResponse),
+           summary="An assessment: documents, form, scores, outcome")
+    async def assessment(assessment_id: PathId, who: Who) -> JSONResponse:
+        return answer(await call("GetAssessment", api.GetAssessmentRequest(
+            assessment_id=assessment_id), who))
+
+    @r.post("/assessments/{assessment_id}/documents",
+            responses=answers(api.AddAssessmentDocumentResponse),
+            summary="Add a document to the checklist (its metadata and storage reference)")
+    async def add_document(assessment_id: PathId, body: DocumentIn, who: Who,
+                           idempotency_key: IdempotencyKey = "") -> JSONResponse:
+        return answer(await call("AddAssessmentDocument", from_json(
+            api.AddAssessmentDocumentRequest, assessment_id=assessment_id, document=body,
+            request_id=idempotency_key), who))
+
+    @r.patch("/assessments/{assessment_id}", responses=answers(api.UpdateAssessmentResponse),
+             summary="Fill the basic-information form and/or the scores")
+    async def update_assessment(assessment_id: PathId, body: AssessmentUpdateIn, who: Who,
+                                idempotency_key: IdempotencyKey = "") -> JSONResponse:
+        return answer(await call("UpdateAssessment", from_json(
+            api.UpdateAssessmentRequest, body, assessment_id=assessment_id,
+            request_id=idempotency_key), who))
+
+    @r.post("/assessments/{assessment_id}/complete",
+            responses=answers(api.CompleteAssessmentResponse),
+            summary="Score a complete assessment (412 lists every gap)")
+    async def complete_assessment(assessment_id: PathId, who: Who,
+                                  idempotency_key: IdempotencyKey = "") -> JSONResponse:
+        return answer(await call("CompleteAssessment", api.CompleteAssessmentRequest(
+            assessment_id=assessment_id, request_id=idempotency_key), who))
 
     return r
