@@ -22,12 +22,10 @@ timer's breach of a contract already due can still meet (rarely).
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import TypeVar
 
 import grpc
 import pytest
@@ -48,10 +46,10 @@ from services.chassis.settings import InfraSettings
 from tests.support.auth import TEST_AUTH_ISSUER, TEST_AUTH_SECRET, call_metadata, mint_token
 from tests.support.processes import ServiceProcess
 from tests.support.rabbit import RabbitNames
+from tests.support.waiting import eventually
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
 
-T = TypeVar("T")
 Metadata = tuple[tuple[str, str], ...]
 REGION = "cn-east"  # every caller's sales region: the customer's, hence its org unit
 
@@ -66,19 +64,6 @@ REVIEWER = user("u-credit-reviewer", "reviewer", department="cs")
 MANAGER = user("u-credit-manager", "manager")
 OFFICE = user("u-credit-office", "key_account_office", department="key-accounts")
 
-
-async def eventually(probe: Callable[[], Awaitable[T | None]], what: str,
-                     limit: float = 30.0) -> T:
-    """``probe()`` until it returns a value (events cross the broker asynchronously)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + limit
-    while True:
-        found = await probe()
-        if found is not None:
-            return found
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.2)
 
 
 @pytest_asyncio.fixture(loop_scope="session")

@@ -9,11 +9,10 @@ that and shows the customer formal, held by the same rep, with no expiry.
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import date, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 import grpc
 import pytest
@@ -32,10 +31,10 @@ from services.chassis.settings import InfraSettings
 from tests.support.auth import TEST_AUTH_ISSUER, TEST_AUTH_SECRET, call_metadata, mint_token
 from tests.support.processes import ServiceProcess
 from tests.support.rabbit import RabbitNames
+from tests.support.waiting import eventually
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
 
-T = TypeVar("T")
 Metadata = tuple[tuple[str, str], ...]
 
 
@@ -49,19 +48,6 @@ REP = user("u-e2e-rep", "pre_sales", name="张三")
 REVIEWER = user("u-e2e-reviewer", "reviewer", department="cs")
 MANAGER = user("u-e2e-manager", "manager")
 
-
-async def eventually(probe: Callable[[], Awaitable[T | None]], what: str,
-                     limit: float = 30.0) -> T:
-    """``probe()`` until it returns a value (events cross the broker asynchronously)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + limit
-    while True:
-        found = await probe()
-        if found is not None:
-            return found
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.2)
 
 
 @pytest_asyncio.fixture(loop_scope="session")

@@ -26,13 +26,12 @@ own customer and its own rep, so their inboxes do not mix.
 from __future__ import annotations
 
 import asyncio
-import importlib
 import random
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 import grpc
 import pytest
@@ -56,12 +55,13 @@ from crm.protection.v1 import protection_service_pb2_grpc as papi_grpc
 from services.chassis.settings import InfraSettings
 from services.kit.working_days import CHINA_TZ
 from tests.support.auth import TEST_AUTH_ISSUER, TEST_AUTH_SECRET, call_metadata, mint_token
+from tests.support.local_fakes import fakes
 from tests.support.processes import ServiceProcess, free_port
 from tests.support.rabbit import RabbitNames
+from tests.support.waiting import eventually
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
 
-T = TypeVar("T")
 Metadata = tuple[tuple[str, str], ...]
 REGION = "cn-east"  # the reps' sales region, hence their customers'
 OTHER_REGION = "cn-north"
@@ -87,25 +87,8 @@ NORTH_OFFICE = user("u-notify-office-north", "key_account_office", region=OTHER_
                     department="key-accounts")
 
 
-async def eventually(probe: Callable[[], Awaitable[T | None]], what: str,
-                     limit: float = 30.0) -> T:
-    """``probe()`` until it returns a value (events cross the broker asynchronously)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + limit
-    while True:
-        found = await probe()
-        if found is not None:
-            return found
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.2)
-
 
 # ---------------------------------------------------------------- the services
-
-def fake_sms_provider() -> Any:
-    return importlib.import_module("deploy.local.fake_sms_provider")
-
 
 # Quiet hours: one minute twelve hours from now (China time), so customer-facing SMS
 # go out at once whatever the wall clock says while this runs (the default
@@ -117,7 +100,7 @@ QUIET_END = QUIET_START + timedelta(minutes=1)
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def sms_provider() -> AsyncIterator[Any]:
-    provider = fake_sms_provider().FakeSmsProvider(api_key=SMS_KEY, receipt_delay=0.05,
+    provider = fakes("fake_sms_provider").FakeSmsProvider(api_key=SMS_KEY, receipt_delay=0.05,
                                                    callback_token=CALLBACK_TOKEN)
     await provider.start(0)
     try:

@@ -5,11 +5,9 @@ and waiting for what events carry between the services."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 
@@ -18,8 +16,8 @@ from services.gateway.config import GatewaySettings
 from services.gateway.service_layer.demo import DEMO_PASSWORD
 from tests.integration.gateway.support import GatewayProcess
 from tests.support.processes import ServiceProcess
+from tests.support.waiting import eventually
 
-T = TypeVar("T")
 Json = dict[str, Any]
 
 
@@ -36,19 +34,6 @@ class Stack:
     def url(self) -> str:
         return self.gateway.url
 
-
-async def eventually(probe: Callable[[], Awaitable[T | None]], what: str,
-                     limit: float = 30.0) -> T:
-    """``probe()`` until it returns a value (events cross the broker asynchronously)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + limit
-    while True:
-        found = await probe()
-        if found is not None:
-            return found
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.2)
 
 
 def tag() -> str:

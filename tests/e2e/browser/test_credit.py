@@ -19,7 +19,8 @@ from crm.credit.v1 import credit_pb2 as pb
 from crm.credit.v1 import credit_service_pb2 as cr
 from crm.credit.v1 import credit_service_pb2_grpc as cr_grpc
 from tests.e2e.browser.conftest import Console
-from tests.e2e.browser.support import Api, Stack, company, eventually, phone, tag
+from tests.e2e.browser.support import Api, Stack, company, phone, tag
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.e2e
 

@@ -9,7 +9,8 @@ import pytest
 from playwright.async_api import Request, expect
 
 from tests.e2e.browser.conftest import Console
-from tests.e2e.browser.support import Api, company, eventually, phone, tag
+from tests.e2e.browser.support import Api, company, phone, tag
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.e2e
 

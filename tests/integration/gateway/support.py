@@ -10,9 +10,9 @@ import os
 import sys
 import tempfile
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import IO, Any, TypeVar
+from typing import IO, Any
 
 import httpx
 import uvicorn
@@ -22,22 +22,8 @@ from services.chassis.settings import InfraSettings
 from services.gateway.config import GatewaySettings
 from tests.support.processes import ROOT, free_port, settings_env
 
-T = TypeVar("T")
 PROBLEM_JSON = "application/problem+json"
 
-
-async def eventually(probe: Callable[[], Awaitable[T | None]], what: str,
-                     limit: float = 30.0) -> T:
-    """``probe()`` until it returns a value (events cross the broker asynchronously)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + limit
-    while True:
-        found = await probe()
-        if found is not None:
-            return found
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.2)
 
 
 def problem(answer: httpx.Response, status: int) -> dict[str, Any]:

@@ -9,7 +9,8 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from tests.integration.gateway.conftest import Http
-from tests.integration.gateway.support import company, eventually, problem
+from tests.integration.gateway.support import company, problem
+from tests.support.waiting import eventually
 
 SignedIn = Callable[..., Awaitable[dict[str, str]]]
 

@@ -29,8 +29,9 @@ from services.chassis.ids import new_id
 from services.chassis.protobuf import set_timestamp
 from services.gateway.config import GatewaySettings
 from tests.integration.gateway.conftest import Http
-from tests.integration.gateway.support import eventually, problem
+from tests.integration.gateway.support import problem
 from tests.support.rabbit import RabbitNames, publish_raw
+from tests.support.waiting import eventually
 
 SignedIn = Callable[..., Awaitable[dict[str, str]]]
 STAGE = {"pending_review": pb.CLAIM_STAGE_PENDING_REVIEW, "rejected": pb.CLAIM_STAGE_REJECTED,

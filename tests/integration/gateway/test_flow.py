@@ -15,7 +15,8 @@ import httpx
 from fastapi import FastAPI
 
 from tests.integration.gateway.conftest import Http
-from tests.integration.gateway.support import company, eventually, served
+from tests.integration.gateway.support import company, served
+from tests.support.waiting import eventually
 
 SignedIn = Callable[..., Awaitable[dict[str, str]]]
 

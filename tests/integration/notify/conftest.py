@@ -3,12 +3,10 @@ users, and the local stand-ins for the channels (an SMTP sink, the fake SMS plat
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import grpc
-import pytest
 import pytest_asyncio
 from aio_pika.abc import AbstractRobustConnection
 
@@ -18,7 +16,10 @@ from services.chassis.settings import InfraSettings
 from services.notify import bootstrap
 from services.notify.config import NotifySettings
 from tests.integration.notify.support import START, Notify, Users
+from tests.support.local_fakes import SMS_API_KEY, fakes, sink
 from tests.support.rabbit import RabbitNames
+
+__all__ = ["sink"]
 
 
 @pytest_asyncio.fixture(loop_scope="session")
@@ -55,24 +56,9 @@ async def notify_service(
         await notify.app.runtime.close()
 
 
-SMS_KEY = "test-sms-key"
-
-
-def fakes(name: str) -> Any:
-    return importlib.import_module(f"deploy.local.{name}")
-
-
-@pytest.fixture
-def sink() -> Iterator[Any]:
-    smtp_sink = fakes("smtp_sink").SmtpSink()
-    smtp_sink.start(0)
-    yield smtp_sink
-    smtp_sink.stop()
-
-
 @pytest_asyncio.fixture(loop_scope="session")
 async def provider() -> AsyncIterator[Any]:
-    fake = fakes("fake_sms_provider").FakeSmsProvider(api_key=SMS_KEY, receipt_delay=0.05,
+    fake = fakes("fake_sms_provider").FakeSmsProvider(api_key=SMS_API_KEY, receipt_delay=0.05,
                                                       callback_token="cb-token")
     await fake.start(0)
     yield fake

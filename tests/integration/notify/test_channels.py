@@ -20,10 +20,10 @@ from crm.protection.events.v1 import events_pb2 as pe
 from crm.protection.v1 import protection_pb2 as ppb
 from services.chassis.clock import ManualClock
 from services.chassis.ids import new_id
-from tests.integration.notify.conftest import SMS_KEY
 from tests.integration.notify.support import Notify, Users
 from tests.integration.notify.test_inbox import claim
 from tests.integration.notify_adapters.receiver import Receiver
+from tests.support.local_fakes import SMS_API_KEY
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 WORKDAY_NOON = datetime(2026, 3, 2, 4, 0, tzinfo=UTC)  # Monday 12:00 in China
@@ -31,7 +31,7 @@ WORKDAY_NOON = datetime(2026, 3, 2, 4, 0, tzinfo=UTC)  # Monday 12:00 in China
 
 def channels(sink: Any, provider: Any) -> dict[str, Any]:
     return {"smtp_host": "127.0.0.1", "smtp_port": sink.port, "smtp_from": "crm@example.com",
-            "sms_base_url": f"http://127.0.0.1:{provider.port}", "sms_api_key": SMS_KEY,
+            "sms_base_url": f"http://127.0.0.1:{provider.port}", "sms_api_key": SMS_API_KEY,
             "callback_token": "cb-token"}
 
 

@@ -1,35 +1,18 @@
-"""The local fakes (deploy/local) started for each test on free ports of 127.0.0.1.
-
-The fakes are scripts, not a package mypy maps, so they are imported by dotted name
-at run time (the repository root is on sys.path under pytest) and typed ``Any``.
-"""
+"""The local fakes (deploy/local) started for each test on free ports of 127.0.0.1
+(``sink``, ``fakes`` and the API key from tests/support/local_fakes.py)."""
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
-import pytest
 import pytest_asyncio
+
+from tests.support.local_fakes import SMS_API_KEY, fakes, sink
 
 from .receiver import Receiver
 
-SMS_API_KEY = "test-sms-key"
-
-
-def fakes(name: str) -> Any:
-    """``deploy/local/<name>.py`` as a module."""
-    return importlib.import_module(f"deploy.local.{name}")
-
-
-@pytest.fixture
-def sink() -> Iterator[Any]:
-    """An SmtpSink on a free port (``sink.port``), stopped after the test."""
-    smtp_sink = fakes("smtp_sink").SmtpSink()
-    smtp_sink.start(0)
-    yield smtp_sink
-    smtp_sink.stop()
+__all__ = ["SMS_API_KEY", "fakes", "sink"]
 
 
 @pytest_asyncio.fixture(loop_scope="session")
