@@ -43,8 +43,8 @@ def settle_heap() -> None:
     start-up built) out of the cyclic collector's full passes (``gc.freeze``): a full
     pass over a service's heap stood the loop still 45-90 ms, and under load it came
     every few seconds (notify's dispatcher: the SMS platform waited 7 % of a
-    campaign). ``run`` settles the heap before the service starts; each service's
-    main settles it again once started."""
+    campaign). Each service's main calls it once started, when what lives as long
+    as the process (imports, pools, descriptors, settings) has been built."""
     gc.collect()
     gc.freeze()
 
@@ -61,7 +61,6 @@ def run(main: Callable[[asyncio.Event], Awaitable[None]]) -> None:
         await main(stop)
 
     factory = uvloop.new_event_loop if uvloop is not None else None
-    settle_heap()
     try:
         with asyncio.Runner(loop_factory=factory) as r:
             r.run(runner())

@@ -4,24 +4,24 @@ disable and enable, set a password."""
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
 from services.gateway.domain.people import MAX_PASSWORD, MAX_TEXT, ROLES, PersonChanges
 from services.gateway.entrypoints.auth import PersonOut, person_out
 from services.gateway.entrypoints.http_common import (
     PLAIN,
-    UUID_PATTERN,
     Body,
     PageSize,
     PageToken,
+    PathId,
 )
 from services.gateway.entrypoints.problems import problem_responses
 from services.gateway.entrypoints.security import SignedIn, SignedInDep, require_admin
 from services.gateway.service_layer.accounts import NewPerson
 from services.gateway.service_layer.deps import GatewayDeps
 
-PersonId = Annotated[str, Path(pattern=UUID_PATTERN, max_length=36)]
+PersonId = PathId
 ERRORS = problem_responses(400, 401, 403, 404, 409, 500, 503)
 
 

@@ -4,7 +4,7 @@ follow-ups, leads and dealers. Each answer is the RPC's response message as JSON
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 from google.protobuf.field_mask_pb2 import FieldMask
 from google.protobuf.message import Message
@@ -16,12 +16,12 @@ from services.gateway.adapters.proto_json import from_json
 from services.gateway.adapters.service_clients import CUSTOMER
 from services.gateway.entrypoints.http_common import (
     ERRORS,
-    UUID_PATTERN,
     Body,
     Id,
     IdempotencyKey,
     PageSize,
     PageToken,
+    PathId,
     ProtoEnum,
     answer,
     answers,
@@ -29,8 +29,8 @@ from services.gateway.entrypoints.http_common import (
 from services.gateway.entrypoints.security import SignedIn, SignedInDep
 from services.gateway.service_layer.deps import GatewayDeps
 
-CustomerId = Annotated[str, Path(pattern=UUID_PATTERN, max_length=36)]
-LeadId = Annotated[str, Path(pattern=UUID_PATTERN, max_length=36)]
+CustomerId = PathId
+LeadId = PathId
 
 
 class CustomerIn(Body):

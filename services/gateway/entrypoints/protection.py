@@ -6,7 +6,7 @@ managers' decisions, hand-over, the pool, ownership and its history."""
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 from google.protobuf.message import Message
 from pydantic import Field
@@ -17,12 +17,12 @@ from services.gateway.adapters.proto_json import from_json
 from services.gateway.adapters.service_clients import PROTECTION
 from services.gateway.entrypoints.http_common import (
     ERRORS,
-    UUID_PATTERN,
     Body,
     Id,
     IdempotencyKey,
     PageSize,
     PageToken,
+    PathId,
     ProtoEnum,
     answer,
     answers,
@@ -30,8 +30,8 @@ from services.gateway.entrypoints.http_common import (
 from services.gateway.entrypoints.security import SignedIn, SignedInDep
 from services.gateway.service_layer.deps import GatewayDeps
 
-ClaimId = Annotated[str, Path(pattern=UUID_PATTERN, max_length=36)]
-CustomerId = Annotated[str, Path(pattern=UUID_PATTERN, max_length=36)]
+ClaimId = PathId
+CustomerId = PathId
 
 
 class ClaimIn(Body):

@@ -16,6 +16,12 @@ from services.notify.domain.message import Status
 
 INBOX_CHANNEL = "notify_inbox"  # pg_notify channel: payload "<recipient>|<message id>"
 
+
+def _announce(channel: str, recipient: str, message_id: str) -> str:
+    """SQL telling inbox watchers (every replica, on commit) of a new inbox message:
+    ``pg_notify`` on ``INBOX_CHANNEL`` with the payload ``InboxListener`` parses."""
+    return f"pg_notify({channel}, {recipient} || '|' || {message_id})"
+
 MESSAGE_COLUMNS = (
     "m.id::text AS id, m.channel, m.kind, m.recipient, m.address, m.subject, m.body, "
     "m.cause, m.customer_facing, m.subject_type, m.subject_id, m.template_code, m.params, "
@@ -139,8 +145,8 @@ _INSERT = (
 # Stores and, in the same statement, announces the in-app messages stored as SENT.
 _INSERT_AND_ANNOUNCE = (
     f"WITH stored AS ({_INSERT}) SELECT id, channel, recipient, status, "
-    "CASE WHEN channel = 'IN_APP' AND status = 'SENT' THEN pg_notify($21, recipient || '|' "
-    "|| id) END FROM stored"
+    f"CASE WHEN channel = 'IN_APP' AND status = 'SENT' THEN {_announce('$21', 'recipient', 'id')} "
+    "END FROM stored"
 )
 
 
@@ -190,7 +196,7 @@ class MessageStore:
         """Tell inbox watchers (every replica, after commit) of new inbox messages."""
         if items:
             await self.conn.execute(
-                "SELECT pg_notify($1, r || '|' || m) FROM unnest($2::text[], $3::text[]) "
+                f"SELECT {_announce('$1', 'r', 'm')} FROM unnest($2::text[], $3::text[]) "
                 "AS t(r, m)", INBOX_CHANNEL, [r for _, r in items], [m for m, _ in items])
 
     # ------------------------------------------------------------------ dispatch
