@@ -17,7 +17,7 @@ from services.gateway.config import GatewaySettings
 async def main(stop: asyncio.Event) -> None:
     infra = InfraSettings()
     settings = GatewaySettings()
-    configure_gateway_logging(infra.log_format, infra.log_level)
+    configure_gateway_logging(infra.log_format, infra.log_level, final=True)
     app = create_app(settings, infra)
     # No uvicorn access log: it prints query strings (a phone number searched for);
     # the gateway logs each request itself, path only. httptools parses HTTP/1.1 in C

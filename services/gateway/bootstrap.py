@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 from fastapi import FastAPI
 from pydantic import BaseModel
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from services.chassis.clock import Clock, SystemClock
 from services.chassis.db import create_pool, ensure_database
@@ -61,6 +62,29 @@ Answers are the services' protobuf messages as JSON (field names as in the proto
 
 class Health(BaseModel):
     status: str
+
+
+class GatewayApp(FastAPI):
+    """FastAPI with the request context (correlation id, access log, security headers,
+    the 500 of a crash) and the collision search's fast path outside FastAPI's own
+    middleware: those layers (error capture, telemetry, body limit) cost a plain search
+    about 0.02 ms each way and a search never reads a body. Set by ``create_app``."""
+
+    front: Callable[[ASGIApp], ASGIApp] | None = None  # what answers before FastAPI
+
+    def build_middleware_stack(self) -> ASGIApp:
+        inner = super().build_middleware_stack()
+        return RequestContext(self.front(inner) if self.front is not None else inner)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # FastAPI asks on every request whether its OpenTelemetry hook is on (about
+        # 0.01 ms: it looks up the tracer provider). The gateway installs no OpenTelemetry
+        # SDK, so once the stack is built an HTTP request goes straight to it.
+        if scope["type"] == "http" and self.middleware_stack is not None and not self.root_path:
+            scope["app"] = self
+            await self.middleware_stack(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
 
 
 async def _prune_forever(accounts: Accounts, every_s: float, keep_s: float) -> None:
@@ -118,13 +142,12 @@ def create_app(settings: GatewaySettings, infra: InfraSettings,
             await pool.close()
             log.info("gateway_stopped")
 
-    app = FastAPI(title="CRM gateway", version="1", description=DESCRIPTION,
+    app = GatewayApp(title="CRM gateway", version="1", description=DESCRIPTION,
                   lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url="/openapi.json",
                   swagger_ui_oauth2_redirect_url=None)
     app.state.deps = deps
     signed_in = authenticator(deps)
-    app.add_middleware(FastSearch, deps=deps, signed_in=signed_in)  # inside RequestContext
-    app.add_middleware(RequestContext)
+    app.front = lambda inner: FastSearch(inner, deps=deps, signed_in=signed_in)
     problems.install(app)
     for module in (auth, admin, customers, contracts, protection, credit, inbox, outreach):
         app.include_router(module.router(deps, signed_in))

@@ -51,10 +51,12 @@ def redact(_logger: Any, _name: str, event: MutableMapping[str, Any]) -> Mutable
 
 
 def configure_gateway_logging(fmt: str = "console", level: str = "info",
-                              stream: TextIO | None = None) -> None:
+                              stream: TextIO | None = None, *, final: bool = False) -> None:
     """The chassis's logging with ``redact`` before the renderer (and exceptions
     rendered before it, so their text is masked too). ``stream``: where lines go
-    (default stderr)."""
+    (default stderr). ``final``: this is the process's one configuration (its main),
+    so each logger is built once, on first use, instead of on every call (tests
+    reconfigure, and must not)."""
     configure_logging(fmt, level, service="gateway")
     processors = list(structlog.get_config()["processors"])
     renderer = processors.pop()
@@ -64,4 +66,4 @@ def configure_gateway_logging(fmt: str = "console", level: str = "info",
     extra: dict[str, Any] = {}
     if stream is not None:
         extra["logger_factory"] = structlog.PrintLoggerFactory(file=stream)
-    structlog.configure(processors=processors, cache_logger_on_first_use=False, **extra)
+    structlog.configure(processors=processors, cache_logger_on_first_use=final, **extra)

@@ -31,12 +31,21 @@ PATH = "/api/customers/collisions"
 LIMITS = {"keyword": 200, "page_token": 2048}  # the route's max_length
 
 
+def query_pairs(text: str) -> list[tuple[str, str]]:
+    """``parse_qsl(text, keep_blank_values=True, errors="strict")`` (as Starlette reads a
+    query), at a fifth of its cost when there is nothing to unquote."""
+    if "%" in text or "+" in text:
+        return parse_qsl(text, keep_blank_values=True, strict_parsing=False,
+                         encoding="utf-8", errors="strict")
+    return [(key, value) for key, _, value in
+            (part.partition("=") for part in text.split("&") if part)]
+
+
 def plain_query(query: bytes) -> api.SearchCollisionsRequest | None:
     """The request of a query every value of which the route would take as it is;
     None for anything the route should judge."""
     try:
-        pairs = parse_qsl(query.decode("latin-1"), keep_blank_values=True,
-                          strict_parsing=False, encoding="utf-8", errors="strict")
+        pairs = query_pairs(query.decode("latin-1"))
     except UnicodeDecodeError:
         return None
     given: dict[str, str] = {}
@@ -63,7 +72,8 @@ def plain_query(query: bytes) -> api.SearchCollisionsRequest | None:
 
 
 class FastSearch:
-    """ASGI middleware (inside RequestContext) answering plain searches."""
+    """ASGI middleware answering plain searches, right inside RequestContext and
+    outside FastAPI's own stack (``bootstrap.GatewayApp``)."""
 
     def __init__(self, app: ASGIApp, deps: GatewayDeps, signed_in: SignedInDep) -> None:
         self.app = app

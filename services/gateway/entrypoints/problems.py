@@ -252,6 +252,11 @@ def install(app: FastAPI) -> None:
         return Problem(error.status_code, detail, reason,
                        headers=dict(error.headers or {})).response()
 
+    async def on_crash(_request: Request, _error: Exception) -> JSONResponse:
+        return crashed()  # Starlette's error layer answers it, then re-raises: the
+        # request context (outside FastAPI's stack) logs the crash
+
+    app.add_exception_handler(Exception, on_crash)
     app.add_exception_handler(grpc.aio.AioRpcError, on_rpc)
     app.add_exception_handler(DomainError, on_domain)
     app.add_exception_handler(RequestValidationError, on_validation)

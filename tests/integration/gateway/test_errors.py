@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
@@ -164,3 +165,38 @@ async def test_a_service_down_is_503_and_a_slow_one_504(
         slow = problem(await client.get(f"/api/customers/{uuid.uuid4()}", headers=rep), 504)
         assert slow["reason"] == "DEADLINE_EXCEEDED"
         assert down["reason"] in ("UNAVAILABLE", "SERVICE_UNREACHABLE")
+
+
+async def test_a_crash_is_a_500_problem_with_the_correlation_id_and_one_log_line(
+        gateway_settings: GatewaySettings, infra_settings: InfraSettings) -> None:
+    import io
+
+    import httpx
+    import structlog
+
+    from services.gateway.adapters.log_redaction import configure_gateway_logging
+
+    app = create_app(gateway_settings, infra_settings)
+
+    @app.get("/api/crash-for-the-test")
+    async def crash() -> None:
+        raise RuntimeError("a bug")
+
+    stream = io.StringIO()
+    saved = structlog.get_config()
+    configure_gateway_logging("json", "debug", stream=stream)
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                     base_url="https://gateway.test") as client:
+            answer = await client.get("/api/crash-for-the-test",
+                                      headers={"X-Correlation-Id": "crash-test-1"})
+    finally:
+        structlog.configure(**saved)
+    body = problem(answer, 500)
+    assert body["reason"] == "INTERNAL" and "a bug" not in answer.text
+    assert answer.headers["x-correlation-id"] == "crash-test-1"
+    assert answer.headers["x-content-type-options"] == "nosniff"
+    lines = [line for line in stream.getvalue().splitlines() if "crash-for-the-test" in line]
+    events = [json.loads(line)["event"] for line in lines]
+    assert events.count("request_crashed") == 1, lines
+    assert all(json.loads(line)["correlation_id"] == "crash-test-1" for line in lines)

@@ -24,7 +24,7 @@ from services.gateway.bootstrap import create_app
 from services.gateway.config import GatewaySettings
 from services.gateway.domain.errors import Unauthenticated
 from services.gateway.domain.people import Person
-from services.gateway.entrypoints.fast_search import plain_query
+from services.gateway.entrypoints.fast_search import plain_query, query_pairs
 from services.gateway.service_layer.deps import Opened
 
 SECRET = "fast-search-secret-0123456789-0123456789"
@@ -121,3 +121,14 @@ async def test_callers_the_authenticator_refuses_get_the_routes_problem(
         assert answer.status_code == 401
         assert answer.headers["content-type"] == "application/problem+json"
     assert service.calls == []
+
+
+@pytest.mark.parametrize("query", [
+    "", "keyword=abc", "keyword=abc&include_leads=true", "&&keyword=abc&", "keyword",
+    "keyword=&page_size=3", "keyword=a=b", "=x&keyword=y", "page_token=t;u&keyword=v",
+    "keyword=\xe6\x98\xa5", "keyword=a+b", "keyword=%E6%98%A5&x", "a%3Db=c%26d",
+])
+def test_query_pairs_are_parse_qsls(query: str) -> None:
+    from urllib.parse import parse_qsl
+
+    assert query_pairs(query) == parse_qsl(query, keep_blank_values=True, errors="strict")
