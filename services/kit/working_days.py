@@ -1,8 +1,10 @@
 """Working days in mainland China: public holidays and make-up working days.
 
 Known years come from the ``chinesecalendar`` package; a year it does not know
-(it only has announced years) falls back to Monday-Friday. Configured extra
-holidays and extra working days win over both.
+(it only has announced years) falls back to Monday-Friday without the statutory
+days off (``festivals.days_off_by_law``: the law fixes them, lunar dates included;
+only the bridges and make-up working Saturdays wait for each year's announcement).
+Configured extra holidays and extra working days win over both.
 
 Deadline convention (used for the 3-working-day rejection grace): take the
 China-local calendar date of the moment; count N working days strictly after
@@ -18,6 +20,8 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta, timezone
 
 import chinese_calendar
+
+from services.kit.festivals import days_off_by_law
 
 # China has kept UTC+8 without daylight saving since 1991: a fixed offset is exact
 # and needs no tz database on the machine.
@@ -54,7 +58,7 @@ class WorkingCalendar:
         try:
             return bool(chinese_calendar.is_workday(day))
         except NotImplementedError:
-            return day.weekday() < 5
+            return day.weekday() < 5 and day not in days_off_by_law(day.year)
 
     def add_working_days(self, start: date | datetime, n: int) -> date:
         """The Nth working day strictly after ``start`` (a datetime counts by its China date).

@@ -7,9 +7,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-import chinese_calendar
-
-from services.chassis.logging import get_logger
+from services.kit.festivals import holiday_detail
 from services.kit.working_days import CHINA_TZ, china_date
 from services.notify.adapters.read_model import ContactRow, CustomerRow
 from services.notify.adapters.unit import NotifyUnit
@@ -18,7 +16,6 @@ from services.notify.domain.reminders import at_hour, next_birthday
 from services.notify.service_layer.deps import NotifyDeps
 from services.notify.service_layer.planning import plan
 
-log = get_logger(__name__)
 HOLIDAY_JOB = "holiday_greetings"
 RETENTION_JOB = "inbox_retention"
 HOLIDAY_NAMES = {"New Year's Day": "元旦", "Spring Festival": "春节", "Tomb-sweeping Day": "清明节",
@@ -119,22 +116,18 @@ def holiday_starting(day: date) -> str | None:
     """The name of the public holiday that starts on ``day``: a named day off none of
     the days off just before it (back to the last working day) already had. So a
     National Day week with Mid-autumn inside it starts once, on 1 October."""
-    try:
-        on, name = chinese_calendar.get_holiday_detail(day)
-        if not (on and name):
-            return None
-        back = day - timedelta(days=1)
-        for _ in range(31):
-            off, earlier = chinese_calendar.get_holiday_detail(back)
-            if not off:
-                break
-            if earlier == name:
-                return None
-            back -= timedelta(days=1)
-    except NotImplementedError:  # a year the calendar does not know yet
-        log.warning("holiday_calendar_unknown_year", year=day.year)
+    on, name = holiday_detail(day)
+    if not (on and name):
         return None
-    return str(name)
+    back = day - timedelta(days=1)
+    for _ in range(31):
+        off, earlier = holiday_detail(back)
+        if not off:
+            break
+        if earlier == name:
+            return None
+        back -= timedelta(days=1)
+    return name
 
 
 async def holidays(unit: NotifyUnit, deps: NotifyDeps) -> int:

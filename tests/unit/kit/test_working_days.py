@@ -45,11 +45,12 @@ def test_china_date_differs_from_utc_date_late_in_the_utc_day() -> None:
     assert china_date(datetime(2026, 3, 1, 17, 0, tzinfo=UTC)) == date(2026, 3, 2)
 
 
-def test_unknown_year_falls_back_to_monday_to_friday() -> None:
+def test_unknown_year_falls_back_to_monday_to_friday_without_the_statutory_days() -> None:
     cal = WorkingCalendar()
     with pytest.raises(NotImplementedError):
-        chinese_calendar.is_workday(date(2031, 1, 1))
-    assert cal.is_working_day(date(2031, 1, 1))  # a Wednesday; unknown to the library
+        chinese_calendar.is_workday(date(2031, 1, 8))
+    assert cal.is_working_day(date(2031, 1, 8))  # a Wednesday; unknown to the library
+    assert not cal.is_working_day(date(2031, 1, 1))  # a Wednesday, New Year's Day
     assert not cal.is_working_day(date(2031, 1, 4))  # Saturday
     assert cal.add_working_days(date(2031, 1, 3), 1) == date(2031, 1, 6)
 
