@@ -184,3 +184,24 @@ async def test_campaign_counts_agree_with_its_messages_after_two_replicas_sent_i
             "SELECT status, n FROM campaign_counts WHERE campaign_id = $1::uuid AND n <> 0",
             campaign_id))
     assert counted == kept == {"SENT": 50}
+
+
+async def test_leasing_a_freshly_written_campaign_updates_no_index(
+        notify_service: Callable[..., Awaitable[Notify]], users: Users, sink: Any,
+        provider: Any) -> None:
+    """A page of new campaign messages (about 430 bytes each) keeps room for every
+    message's leased version (fillfactor, notify_0005): the lease is a HOT update."""
+    notify = await notify_service(clock=ManualClock(WORKDAY_NOON), **channels(sink, provider))
+    addresses = [f"1360000{i:04d}" for i in range(300)]
+    created = await notify.stub.CreateCampaign(api.CreateCampaignRequest(campaign=pb.Campaign(
+        name="满页", channel=pb.CHANNEL_SMS,
+        body="{{ name }}您好：本月有新的优惠活动，详情请咨询您的客户经理，回复TD退订。",
+        segment=pb.Segment(addresses=addresses))), metadata=users.manager())
+    await notify.app.reminders.step()  # writes the campaign's messages, sends nothing
+    async with notify.app.dispatcher.units() as unit:
+        taken = await unit.messages.take_due(notify.clock.now(), 300, timedelta(minutes=2))
+        updated, hot = await unit.uow.conn.fetchrow(
+            "SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_xact_user_tables "
+            "WHERE relid = 'messages'::regclass")
+    assert {m.campaign_id for m in taken} == {created.campaign.id} and len(taken) == 300
+    assert updated == hot == 300
