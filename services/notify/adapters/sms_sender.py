@@ -19,12 +19,12 @@ fixing it should send the queued messages, not lose them.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
-import aiohttp
+import orjson
 
+from services.notify.adapters.http1 import Answer, Http1Client, HttpError
 from services.notify.adapters.webhook_client import parse_retry_after
 from services.notify.domain.outbound import Outbound, Sender, SendResult
 
@@ -54,54 +54,55 @@ class SmsSettings:
 
 
 class HttpSmsSender(Sender):
-    """``Sender`` for SMS: one aiohttp session with a bounded pool, opened on first use."""
+    """``Sender`` for SMS: requests over a small pool of keep-alive connections
+    (``http1.Http1Client``, opened on first use)."""
 
     def __init__(self, settings: SmsSettings) -> None:
         if not settings.api_key or not settings.sign_name:
             raise ValueError("the SMS platform needs an API key and a sign name")
         self._settings = settings
         self._url = settings.base_url.rstrip("/") + "/sms/send"
-        self._session: aiohttp.ClientSession | None = None
+        self._client: Http1Client | None = None
 
     async def send(self, item: Outbound) -> SendResult:
         if not item.template_code:
             return SendResult(ok=False, permanent=True,
                               error="no template code: the platform sends approved templates only")
-        payload = {
+        payload = orjson.dumps({
             "PhoneNumbers": item.address.strip(),
             "SignName": self._settings.sign_name,
             "TemplateCode": item.template_code,
-            "TemplateParam": json.dumps(dict(item.params), ensure_ascii=False),
+            "TemplateParam": orjson.dumps(dict(item.params)).decode(),
             "OutId": item.message_id,
-        }
-        headers = {"Authorization": f"Bearer {self._settings.api_key}"}
+        })
         try:
-            async with self._session_().post(self._url, json=payload,
-                                             headers=headers) as response:
-                return await self._result(response)
+            answer = await self._client_().post(payload)
         except TimeoutError:
             return SendResult(ok=False, error="timeout waiting for the SMS platform")
-        except (aiohttp.ClientError, OSError) as exc:
+        except (HttpError, OSError) as exc:
             return SendResult(ok=False, error=f"{type(exc).__name__}: {exc}")
+        return self._result(answer)
 
     async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        if self._client is not None:
+            await self._client.close()
+            self._client = None
 
-    def _session_(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
+    def _client_(self) -> Http1Client:
+        if self._client is None:
             s = self._settings
-            self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=s.max_connections),
-                timeout=aiohttp.ClientTimeout(total=s.timeout, sock_connect=s.connect_timeout),
-            )
-        return self._session
+            self._client = Http1Client(
+                self._url, headers={"Authorization": f"Bearer {s.api_key}",
+                                    "Content-Type": "application/json",
+                                    "Accept": "application/json"},
+                max_connections=s.max_connections, timeout=s.timeout,
+                connect_timeout=s.connect_timeout)
+        return self._client
 
-    async def _result(self, response: aiohttp.ClientResponse) -> SendResult:
-        status = response.status
-        retry_after = parse_retry_after(response.headers.get("Retry-After"))
-        body = await _json_or_none(response)
+    def _result(self, answer: Answer) -> SendResult:
+        status = answer.status
+        retry_after = parse_retry_after(answer.headers.get("retry-after"))
+        body = _json_or_none(answer.body)
         code = str(body.get("Code", "")) if body else ""
         detail = str(body.get("Message", "")) if body else ""
         error = f"HTTP {status} {code} {detail}".strip()
@@ -118,10 +119,10 @@ class HttpSmsSender(Sender):
                           error=error if body else f"{error} (no JSON answer)")
 
 
-async def _json_or_none(response: aiohttp.ClientResponse) -> dict[str, Any] | None:
+def _json_or_none(body: bytes) -> dict[str, Any] | None:
     """The JSON object answered, or None when the body is not one (an HTML error page)."""
     try:
-        body = await response.json(content_type=None)
-    except (ValueError, aiohttp.ContentTypeError):
+        loaded = orjson.loads(body)
+    except orjson.JSONDecodeError:
         return None
-    return body if isinstance(body, dict) else None
+    return loaded if isinstance(loaded, dict) else None
