@@ -42,6 +42,8 @@ POOL_READERS = (r.PRE_SALES, r.AFTER_SALES, r.CALL_CENTER_AGENT, r.REVIEWER, r.M
 CHART_READERS = tuple(role for role in r.ROLES if role != r.DEALER)
 CREDIT_SUPERVISORS = (r.MANAGER, r.KEY_ACCOUNT_OFFICE, r.KEY_ACCOUNT_DEPT,
                       r.KEY_ACCOUNT_CENTER, r.MARKETING_DIRECTOR)
+# Notify's access table for campaigns (CreateCampaign, GetCampaign, pause...).
+CAMPAIGNERS = (r.MANAGER, r.MARKETING_DIRECTOR, r.ADMIN)
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,7 @@ PAGES: tuple[Page, ...] = (
     Page("review", (r.REVIEWER, r.ADMIN)),
     Page("team", (r.MANAGER, r.ADMIN)),
     Page("credit", CREDIT_SUPERVISORS),
+    Page("campaigns", CAMPAIGNERS),
     Page("charts", CHART_READERS),
     Page("inbox"),
 )

@@ -11,6 +11,9 @@ console output beside it). An uncaught error in the page's JavaScript fails the 
 No Chromium found is a failure that says how to install it, never a skip:
 ``make install`` (deploy/local/install.sh) installs it on Debian/Ubuntu as root;
 ``CRM_CHROMIUM=/path/to/chromium`` names another one.
+
+Notify sends SMS to the fake SMS platform of deploy/local (``stack.sms``), whose
+delivery receipts come back to it, with its quiet hours moved out of the way.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import re
 import shutil
 import uuid
 from collections.abc import AsyncIterator, Callable, Generator
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,8 +37,10 @@ from services.chassis.settings import InfraSettings
 from services.gateway.bootstrap import seed_demo_users
 from services.gateway.config import GatewaySettings
 from services.gateway.service_layer.demo import DEMO_PASSWORD
+from services.kit.working_days import CHINA_TZ
 from tests.e2e.browser.support import Api, Stack
 from tests.integration.gateway.support import GatewayProcess
+from tests.support.local_fakes import SMS_API_KEY, fakes
 from tests.support.processes import ROOT, ServiceProcess, free_port
 from tests.support.rabbit import RabbitNames
 
@@ -52,6 +58,15 @@ CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-d
                  "--disable-default-apps", "--mute-audio"]
 # A region whose potential stage lasts hours, so "claims expiring this week" has some.
 SHORT_REGION = "cn-south"
+SMS_CALLBACK_TOKEN = "browser-callback-token"
+
+
+def quiet_hours_away() -> dict[str, Any]:
+    """Notify's quiet hours as one minute twelve hours from now (China time), so campaign
+    SMS go out at once whenever the suite runs (the default 22:00-08:00 would hold them
+    until morning)."""
+    start = (datetime.now(CHINA_TZ) + timedelta(hours=12)).replace(second=0, microsecond=0)
+    return {"quiet_start": start.time(), "quiet_end": (start + timedelta(minutes=1)).time()}
 
 
 def chromium_executable() -> str:
@@ -76,15 +91,33 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
 
 @pytest_asyncio.fixture(scope="package", loop_scope="session")
+async def sms_platform() -> AsyncIterator[Any]:
+    """The fake SMS platform (deploy/local) notify sends campaign SMS to; its delivery
+    receipts go back to notify's callback server."""
+    provider = fakes("fake_sms_provider").FakeSmsProvider(
+        api_key=SMS_API_KEY, receipt_delay=0.05, callback_token=SMS_CALLBACK_TOKEN)
+    await provider.start(0)
+    try:
+        yield provider
+    finally:
+        await provider.stop()
+
+
+@pytest_asyncio.fixture(scope="package", loop_scope="session")
 async def stack(infra_settings: InfraSettings, rabbit_names: RabbitNames,
-                new_schema: Callable[[str], str]) -> AsyncIterator[Stack]:
+                new_schema: Callable[[str], str], sms_platform: Any) -> AsyncIterator[Stack]:
     ports = {service: free_port() for service in SERVICES}
+    callback_port = free_port()
+    sms_platform.callback_url = f"http://127.0.0.1:{callback_port}"
     suffix = uuid.uuid4().hex[:8]
     own: dict[str, dict[str, Any]] = {
         "customer": {"protection_address": f"127.0.0.1:{ports['protection']}"},
         "protection": {"customer_address": f"127.0.0.1:{ports['customer']}",
                        "policy_overrides": json.dumps(
                            {SHORT_REGION: {"potential_duration": "PT6H"}})},
+        "notify": {"sms_base_url": sms_platform.url, "sms_api_key": SMS_API_KEY,
+                   "callback_port": callback_port, "callback_token": SMS_CALLBACK_TOKEN,
+                   **quiet_hours_away()},
     }
 
     async def start(service: str) -> ServiceProcess:
@@ -113,7 +146,7 @@ async def stack(infra_settings: InfraSettings, rabbit_names: RabbitNames,
         rabbit_names.track_consumer_queue(infra_settings.queue_name(settings.service_name))
         await seed_demo_users(infra_settings, settings)
         gateway = await GatewayProcess.start(infra_settings, settings)
-        yield Stack(infra_settings, settings, started, gateway)
+        yield Stack(infra_settings, settings, started, gateway, sms_platform)
     finally:
         if gateway is not None:
             await gateway.stop()

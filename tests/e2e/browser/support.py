@@ -23,12 +23,14 @@ Json = dict[str, Any]
 
 @dataclass
 class Stack:
-    """The four services and the gateway, each its own process, for every browser test."""
+    """The four services and the gateway, each its own process, for every browser test,
+    and the fake SMS platform notify sends to."""
 
     infra: InfraSettings
     settings: GatewaySettings
     services: dict[str, ServiceProcess]
     gateway: GatewayProcess
+    sms: Any = None  # deploy/local's FakeSmsProvider: what notify sent, and its modes
 
     @property
     def url(self) -> str:

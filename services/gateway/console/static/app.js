@@ -283,10 +283,14 @@ export function clearErrors(form) {
 }
 
 function controlFor(form, field) {
-  const parts = field.split(".");
-  const names = [field, parts[parts.length - 1], parts.slice(1).join("_"),
-    parts.join("_")].filter(Boolean);
-  for (const name of names) {
+  const names = [];
+  // "draft.lines[0].product": also "lines_0_product" (a control per item), then
+  // "lines_product" and "lines" (one control for the whole list).
+  for (const spelt of [field, field.replace(/\[(\d+)\]/g, "_$1"), field.replace(/\[\d+\]/g, "")]) {
+    const parts = spelt.split(".");
+    names.push(spelt, parts[parts.length - 1], parts.slice(1).join("_"), parts.join("_"));
+  }
+  for (const name of names.filter(Boolean)) {
     const control = form.elements.namedItem(name);
     if (control && control.id) return control;
   }
@@ -323,6 +327,10 @@ export function showBanner(problem, violations = []) {
   if (problem.detail && problemText(problem) !== problem.detail) lines.push(h("span", { class: "detail" }, problem.detail));
   for (const v of violations) lines.push(h("span", { class: "detail" }, `${v.field}: ${violationText(v)}`));
   for (const p of problem.preconditions || []) lines.push(h("span", { class: "detail" }, p.description || p.type));
+  if (problem.allowed_roles && problem.allowed_roles.length) {
+    lines.push(h("span", { class: "detail allowed-roles" }, t("errors.allowed_roles", {
+      roles: problem.allowed_roles.map((r) => (has(`role.${r}`) ? t(`role.${r}`) : r)).join(t("common.list_separator")) })));
+  }
   if (problem.reason) lines.push(h("span", { class: "reason" }, `${t("errors.reason")}: ${problem.reason}`));
   fill(text, lines);
   banner.hidden = false;
@@ -521,8 +529,11 @@ export async function signOut() {
 }
 
 /** Start a page: the person (or the sign-in page), the header by their roles, the
- * inbox watch. Returns the person; ``roles`` (the page's) false: shown to everyone. */
-export async function start() {
+ * inbox watch. Returns the person. A page that is not for the person's roles says so
+ * and loads nothing; with ``refusal`` (a call the page would make first) the service is
+ * asked too, and its refusal shown (were it to answer, the page loads after all: the
+ * services decide, the console's role lists only hide). */
+export async function start({ refusal = null } = {}) {
   wireLanguage();
   document.getElementById("banner-close")?.addEventListener("click", hideBanner);
   if (pageName === "login") return null;
@@ -547,12 +558,33 @@ export async function start() {
   const page = config.pages.find((p) => p.name === pageName);
   if (page && page.roles.length && !hasRole(...page.roles)) {
     // Not this person's page: say so and load nothing (the API would refuse it).
-    document.getElementById("not-for-you").hidden = false;
-    for (const el of document.querySelectorAll("main > :not(h1):not(#not-for-you)")) el.hidden = true;
-    document.body.dataset.loaded = "true";
-    return new Promise(() => {});
+    const notice = document.getElementById("not-for-you");
+    notice.hidden = false;
+    const hidden = [...document.querySelectorAll("main > :not(h1):not(#not-for-you)")]
+      .filter((el) => !el.hidden);
+    for (const el of hidden) el.hidden = true;
+    if (!refusal || !(await allowedAfterAll(refusal))) {
+      document.body.dataset.loaded = "true";
+      return new Promise(() => {});
+    }
+    notice.hidden = true;
+    for (const el of hidden) el.hidden = false;
   }
   return me;
+}
+
+/** Ask the service what the page would ask first: false (its refusal shown) when it
+ * refuses the person's role. */
+async function allowedAfterAll(refusal) {
+  try {
+    await refusal();
+    return true;
+  } catch (problem) {
+    if (!(problem instanceof Problem) || problem.status !== 403) return true;
+    document.body.dataset.refused = problem.reason || "";
+    showBanner(problem);
+    return false;
+  }
 }
 
 export { config, showByRoles };
