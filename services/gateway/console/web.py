@@ -42,6 +42,10 @@ POOL_READERS = (r.PRE_SALES, r.AFTER_SALES, r.CALL_CENTER_AGENT, r.REVIEWER, r.M
 CHART_READERS = tuple(role for role in r.ROLES if role != r.DEALER)
 CREDIT_SUPERVISORS = (r.MANAGER, r.KEY_ACCOUNT_OFFICE, r.KEY_ACCOUNT_DEPT,
                       r.KEY_ACCOUNT_CENTER, r.MARKETING_DIRECTOR)
+# The customer service's access table for contracts (GetContract, ListContracts...):
+# every office role but call-center agents, dealers, reviewers and auditors.
+CONTRACT_READERS = (r.PRE_SALES, r.AFTER_SALES, r.MANAGER, r.KEY_ACCOUNT_OFFICE,
+                    r.KEY_ACCOUNT_DEPT, r.KEY_ACCOUNT_CENTER, r.MARKETING_DIRECTOR, r.ADMIN)
 # Notify's access table for campaigns (CreateCampaign, GetCampaign, pause...).
 CAMPAIGNERS = (r.MANAGER, r.MARKETING_DIRECTOR, r.ADMIN)
 
@@ -60,6 +64,7 @@ PAGES: tuple[Page, ...] = (
     Page("home"),
     Page("leads", (r.CALL_CENTER_AGENT, r.MANAGER, r.ADMIN)),
     Page("customers", (r.PRE_SALES, r.AFTER_SALES)),
+    Page("contracts", CONTRACT_READERS),
     Page("pool", POOL_READERS),
     Page("review", (r.REVIEWER, r.ADMIN)),
     Page("team", (r.MANAGER, r.ADMIN)),

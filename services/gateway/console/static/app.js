@@ -106,6 +106,45 @@ export function money(value) {
   }).format(amount);
 }
 
+const yuanFormat = new Map();
+
+/** Money (``{amount_minor, currency_code}``, minor units) with two decimals: ¥12,345.67. */
+export function yuan(value) {
+  if (!value) return "";
+  const currency = value.currency_code || "CNY";
+  if (!yuanFormat.has(currency)) {
+    yuanFormat.set(currency, new Intl.NumberFormat(locale, {
+      style: "currency", currency, minimumFractionDigits: 2, maximumFractionDigits: 2 }));
+  }
+  return yuanFormat.get(currency).format(Number(value.amount_minor || 0) / 100);
+}
+
+/** Yuan as typed ("12,345.6", "¥300") -> fen as an integer, or null when it is not an
+ * amount with at most two decimals. */
+export function parseYuan(text) {
+  const plain = String(text || "").replace(/[\s,，¥￥]/g, "");
+  const match = /^(\d{1,15})(?:\.(\d{0,2}))?$/.exec(plain);
+  if (!match) return null;
+  return Number(match[1]) * 100 + Number((match[2] || "").padEnd(2, "0"));
+}
+
+const dayFormat = new Intl.DateTimeFormat(locale, {
+  year: "numeric", month: "2-digit", day: "2-digit", timeZone: "UTC" });
+
+/** A calendar day (google.type.Date: ``{year, month, day}``) as the reader writes it. */
+export function calendarDay(value) {
+  if (!value || !value.year) return "";
+  const at = new Date(Date.UTC(value.year, (value.month || 1) - 1, value.day || 1));
+  return h("time", { datetime: isoDay(value) }, dayFormat.format(at));
+}
+
+/** ``{year, month, day}`` -> "YYYY-MM-DD" (what date inputs and the API take). */
+export function isoDay(value) {
+  if (!value || !value.year) return "";
+  return [String(value.year).padStart(4, "0"), String(value.month).padStart(2, "0"),
+    String(value.day).padStart(2, "0")].join("-");
+}
+
 export function duration(ms) {
   const s = Math.max(0, Math.floor(ms / 1000));
   const days = Math.floor(s / 86400);
