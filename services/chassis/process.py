@@ -38,15 +38,22 @@ def _service_name(main: Callable[..., object]) -> str:
     return parts[1] if len(parts) > 2 and parts[0] == "services" else module
 
 
-def settle_heap() -> None:
+def settle_heap(young_threshold: int | None = None) -> None:
     """Keep what is loaded so far (modules, protobuf descriptors, settings, what
     start-up built) out of the cyclic collector's full passes (``gc.freeze``): a full
     pass over a service's heap stood the loop still 45-90 ms, and under load it came
     every few seconds (notify's dispatcher: the SMS platform waited 7 % of a
     campaign). Each service's main calls it once started, when what lives as long
-    as the process (imports, pools, descriptors, settings) has been built."""
+    as the process (imports, pools, descriptors, settings) has been built.
+
+    ``young_threshold``: allocations between two collections of the youngest
+    generation (Python's default 700). A request that allocates a few hundred
+    objects otherwise pays a collection every other request."""
     gc.collect()
     gc.freeze()
+    if young_threshold is not None:
+        _, middle, old = gc.get_threshold()
+        gc.set_threshold(young_threshold, middle, old)
 
 
 def run(main: Callable[[asyncio.Event], Awaitable[None]]) -> None:

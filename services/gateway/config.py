@@ -50,6 +50,9 @@ class GatewaySettings(ServiceSettings):
     # person and process; changes made through this process apply at once, changes
     # made through another replica within this time. 0: on every request.
     person_cache_ttl: timedelta = timedelta(seconds=2)
+    # Allocations between two young-generation collections (Python's default: 700; a
+    # collision search allocates some hundreds). 20,000: ~7 % less CPU per search.
+    gc_young_threshold: int = Field(default=20_000, ge=700, le=1_000_000)
     access_cookie: str = "crm_access"
     refresh_cookie: str = "crm_refresh"
     csrf_cookie: str = "crm_csrf"
