@@ -232,6 +232,23 @@ class Console:
 
         await expect(self.page.locator("#status")).to_contain_text(text)
 
+    async def refused(self, username: str, page: str, hidden: str, allowed: str) -> None:
+        """``username`` has no link to ``page``; opened anyway, the page says it is not
+        for them, keeps ``hidden`` hidden and shows the service's refusal naming a role
+        allowed (``allowed``, as the console spells it)."""
+        from playwright.async_api import expect
+
+        await self.sign_in(username)
+        link = self.page.locator(f"#nav li:not([hidden]) a[href='/console/{page}']")
+        await expect(link).to_have_count(0)
+        await self.open(page)
+        await expect(self.page.locator("#not-for-you")).to_be_visible()
+        await expect(self.page.locator(hidden)).to_be_hidden()
+        banner = self.page.locator("#banner")
+        await expect(banner).to_contain_text("ROLE_REQUIRED")
+        await expect(banner).to_contain_text(allowed)
+        await self.shot("refused")
+
     async def answer(self, **values: str) -> None:
         """Fill the open dialog's fields and press its OK button."""
         dialog = self.page.locator("#ask-dialog")

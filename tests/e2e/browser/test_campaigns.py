@@ -113,14 +113,4 @@ async def test_manager_runs_a_campaign_and_pauses_and_cancels_another(
 
 
 async def test_a_rep_has_no_campaigns_page(console: Console) -> None:
-    page = console.page
-    await console.sign_in("rep")
-    link = page.locator("#nav li:not([hidden]) a[href='/console/campaigns']")
-    await expect(link).to_have_count(0)
-    await console.open("campaigns")
-    await expect(page.locator("#not-for-you")).to_be_visible()
-    await expect(page.locator("#campaign-form")).to_be_hidden()
-    banner = page.locator("#banner")
-    await expect(banner).to_contain_text("ROLE_REQUIRED")
-    await expect(banner).to_contain_text("销售经理")
-    await console.shot("refused")
+    await console.refused("rep", "campaigns", "#campaign-form", "销售经理")

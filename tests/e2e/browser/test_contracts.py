@@ -130,14 +130,4 @@ async def test_rep_drafts_confirms_and_settles_a_contract(console: Console, api:
 
 
 async def test_a_call_center_agent_has_no_contracts_page(console: Console) -> None:
-    page = console.page
-    await console.sign_in("agent")
-    link = page.locator("#nav li:not([hidden]) a[href='/console/contracts']")
-    await expect(link).to_have_count(0)
-    await console.open("contracts")
-    await expect(page.locator("#not-for-you")).to_be_visible()
-    await expect(page.locator("#contract-list")).to_be_hidden()
-    banner = page.locator("#banner")
-    await expect(banner).to_contain_text("ROLE_REQUIRED")
-    await expect(banner).to_contain_text("售前销售")
-    await console.shot("refused")
+    await console.refused("agent", "contracts", "#contract-list", "售前销售")
