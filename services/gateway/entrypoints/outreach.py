@@ -33,6 +33,7 @@ from services.gateway.service_layer.deps import GatewayDeps
 
 ChannelName = Annotated[str, ProtoEnum(pb.Channel)]
 Status = Annotated[str, Query(), ProtoEnum(pb.DeliveryStatus)]
+CampaignStatus = Annotated[str, Query(), ProtoEnum(pb.CampaignStatus)]
 
 
 class SegmentIn(Body):
@@ -95,6 +96,15 @@ def router(deps: GatewayDeps, signed_in: SignedInDep) -> APIRouter:
                               idempotency_key: IdempotencyKey = "") -> JSONResponse:
         return answer(await call("CreateCampaign", api.CreateCampaignRequest(
             campaign=from_json(pb.Campaign, body), request_id=idempotency_key), who), 201)
+
+    @r.get("/campaigns", responses=answers(api.ListCampaignsResponse),
+           summary="Campaigns, newest first, with their progress")
+    async def campaigns(who: Who, status: CampaignStatus = "CAMPAIGN_STATUS_UNSPECIFIED",
+                        mine_only: bool = False, page_size: PageSize = 0,
+                        page_token: PageToken = "") -> JSONResponse:
+        return answer(await call("ListCampaigns", from_json(
+            api.ListCampaignsRequest, status=status, mine_only=mine_only,
+            page_size=page_size, page_token=page_token), who))
 
     @r.get("/campaigns/{campaign_id}", responses=answers(api.GetCampaignResponse),
            summary="A campaign and its progress")

@@ -84,12 +84,35 @@ class CampaignStore:
             "SELECT id::text, rate_per_second FROM campaigns WHERE status = 'RUNNING'")
         return {r[0]: r[1] for r in rows}
 
-    async def progress(self, campaign_id: str) -> Progress:
+    async def page(self, *, status: str, created_by: str, size: int,
+                   after: tuple[datetime, str] | None) -> list[CampaignRow]:
+        """Campaigns by status ('' any) and creator ('' anyone), newest first; ``size + 1``
+        rows to tell whether a page follows."""
+        args: list[Any] = [status, created_by]
+        where = ["($1 = '' OR status = $1)", "($2 = '' OR created_by = $2)"]
+        if after is not None:
+            args += list(after)
+            where.append("(created_at, id) < ($3, $4::uuid)")
+        args.append(size + 1)
         rows = await self.conn.fetch(
-            "SELECT status, n FROM campaign_counts WHERE campaign_id = $1::uuid", campaign_id)
-        by = {r[0]: r[1] for r in rows}
-        return Progress(by.get("SENT", 0) + by.get("DELIVERED", 0), by.get("FAILED", 0),
-                        by.get("SKIPPED", 0), by.get("QUEUED", 0) + by.get("SCHEDULED", 0))
+            f"SELECT {_COLUMNS} FROM campaigns WHERE {' AND '.join(where)} "
+            f"ORDER BY created_at DESC, id DESC LIMIT ${len(args)}", *args)
+        return [campaign_of(r) for r in rows]
+
+    async def progress(self, campaign_id: str) -> Progress:
+        return (await self.progress_of([campaign_id]))[campaign_id]
+
+    async def progress_of(self, campaign_ids: list[str]) -> dict[str, Progress]:
+        """Each campaign's progress, from the counters the messages' triggers keep."""
+        rows = await self.conn.fetch(
+            "SELECT campaign_id::text, status, n FROM campaign_counts "
+            "WHERE campaign_id = ANY($1::uuid[])", campaign_ids)
+        by: dict[str, dict[str, int]] = {c: {} for c in campaign_ids}
+        for campaign_id, status, n in rows:
+            by[campaign_id][status] = n
+        return {c: Progress(n.get("SENT", 0) + n.get("DELIVERED", 0), n.get("FAILED", 0),
+                            n.get("SKIPPED", 0), n.get("QUEUED", 0) + n.get("SCHEDULED", 0))
+                for c, n in by.items()}
 
     async def cancel_pending(self, campaign_id: str) -> int:
         done: str = await self.conn.execute(

@@ -27,6 +27,7 @@ from services.notify.domain.templates import (
     render,
 )
 from services.notify.entrypoints.messages import (
+    CAMPAIGN_STATUS_OF,
     CHANNEL_OF,
     CHANNELS,
     STATUS_OF,
@@ -303,6 +304,25 @@ class NotifyServicer(api_grpc.NotifyServiceServicer):
                              ) -> api.CancelCampaignResponse:
         return api.CancelCampaignResponse(
             campaign=await self._campaign_action(request.campaign_id, "cancel"))
+
+    async def ListCampaigns(self, request: api.ListCampaignsRequest, context: Any,
+                            ) -> api.ListCampaignsResponse:
+        reader = self.deps.reader()
+        size = self.page_sizes.size(request.page_size)
+        after = decode_token("campaigns", request.page_token, TIME, TEXT)
+
+        async def work(unit: NotifyUnit) -> api.ListCampaignsResponse:
+            rows = await unit.campaigns.page(
+                status=CAMPAIGN_STATUS_OF.get(request.status, ""),
+                created_by=reader.user_id if request.mine_only else "", size=size,
+                after=(after[0], after[1]) if after else None)
+            page = page_of("campaigns", rows, size, lambda c: (c.created_at, c.id))
+            progress = await unit.campaigns.progress_of([c.id for c in page.items])
+            return api.ListCampaignsResponse(
+                campaigns=[campaign_message(c, progress[c.id]) for c in page.items],
+                next_page_token=page.next_token)
+
+        return await self.calls.plain(work)
 
     async def ListCampaignRecipients(self, request: api.ListCampaignRecipientsRequest,
                                      context: Any) -> api.ListCampaignRecipientsResponse:

@@ -19,6 +19,7 @@ CAMPAIGN_STATUSES = {"SCHEDULED": pb.CAMPAIGN_STATUS_SCHEDULED,
                      "RUNNING": pb.CAMPAIGN_STATUS_RUNNING, "PAUSED": pb.CAMPAIGN_STATUS_PAUSED,
                      "CANCELLED": pb.CAMPAIGN_STATUS_CANCELLED,
                      "COMPLETED": pb.CAMPAIGN_STATUS_COMPLETED}
+CAMPAIGN_STATUS_OF = {v: k for k, v in CAMPAIGN_STATUSES.items()}
 
 
 def message_message(m: StoredMessage, *, show_address: bool = False) -> pb.Message:

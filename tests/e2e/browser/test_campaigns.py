@@ -98,15 +98,22 @@ async def test_manager_runs_a_campaign_and_pauses_and_cancels_another(
     await expect(status).to_have_text("已取消")
     await expect(actions).to_have_count(0)
 
-    # Both stay listed in this browser, with their status and progress.
+    # Both are listed, newest first, with their status and progress; by status too.
     rows = page.locator("#campaign-list tbody tr")
-    await expect(rows).to_have_count(2)
     await expect(rows.filter(has_text=name)).to_contain_text("已完成")
     await expect(rows.filter(has_text=later)).to_contain_text("已取消")
     await page.reload()
     await console.loaded()
-    await expect(rows).to_have_count(2)
+    await expect(rows.filter(has_text=re.compile(f"{later}|{name}"))).to_have_count(2)
+    await expect(rows.first).to_contain_text(later)
     await console.shot("both campaigns listed")
+    await page.select_option("#campaigns-status", "CAMPAIGN_STATUS_CANCELLED")
+    await expect(rows.filter(has_text=name)).to_have_count(0)
+    await expect(rows.filter(has_text=later)).to_have_count(1)
+    await page.check("#campaigns-mine")
+    await expect(rows.filter(has_text=later)).to_have_count(1)
+    await console.shot("cancelled campaigns of mine")
+    await page.select_option("#campaigns-status", "")
     cancelled = await rows.filter(has_text=later).get_attribute("data-id")
     answer = await api.get("manager", f"/api/campaigns/{cancelled}")
     assert answer["campaign"]["status"] == "CAMPAIGN_STATUS_CANCELLED", answer

@@ -1,5 +1,5 @@
-"""Notify's outbound side through the gateway: a manager's campaign (create, follow,
-pause, resume, cancel, recipients), a single message and the delivery log, an
+"""Notify's outbound side through the gateway: a manager's campaign (create, list,
+follow, pause, resume, cancel, recipients), a single message and the delivery log, an
 opt-out, and an admin's webhook subscription; refused for those without the role."""
 
 from __future__ import annotations
@@ -37,6 +37,14 @@ async def test_a_manager_runs_a_campaign_and_follows_its_recipients(
     problem(await client.post(f"{path}/resume", headers=manager), 412)
     listed = await client.get(f"{path}/recipients", headers=manager)
     assert listed.status_code == 200, listed.text
+    mine = await client.get("/api/campaigns", headers=manager, params={
+        "mine_only": "true", "status": "CAMPAIGN_STATUS_CANCELLED", "page_size": 500})
+    assert mine.status_code == 200, mine.text
+    assert campaign["id"] in {c["id"] for c in mine.json()["campaigns"]}
+    problem(await client.get("/api/campaigns", headers=rep), 403)
+    bad_status = problem(await client.get("/api/campaigns", headers=manager,
+                                          params={"status": "FINISHED"}), 400)
+    assert bad_status["violations"][0]["field"] == "status"
     problem(await client.post("/api/campaigns", json=body, headers=rep), 403)
     bad = problem(await client.post("/api/campaigns", headers=manager, json={
         **body, "channel": "CHANNEL_PIGEON", "segment": {"addresses": ["x"] * 10001}}), 400)

@@ -1,9 +1,9 @@
 // Managers, marketing directors, admins: bulk SMS or e-mail campaigns. Create one (each
 // bad field says why beside it), follow it (progress refreshing while it runs, each
-// recipient's status), pause, resume or cancel it as its status allows. Notify has no
-// list of campaigns, so the list is the campaigns created or opened in this browser.
+// recipient's status), pause, resume or cancel it as its status allows. The list is
+// notify's, newest first, by status or the reader's own, a page at a time.
 import {
-  $, Problem, act, api, ask, enumText, fill, h, me, say, showProblem, start, t, table, when,
+  $, Problem, act, api, ask, enumText, fill, h, say, showProblem, start, t, table, when,
 } from "../app.js";
 
 const NIL = "00000000-0000-0000-0000-000000000000";
@@ -17,9 +17,10 @@ const ACTIONS = {
 };
 const POLL_MS = 2000;
 const AFTERGLOW = 15;  // polls after the campaign stopped, for delivery receipts
-const KEPT = 50;
-const storeKey = `crm.campaigns.${me.id}`;
+const LIST_PAGE = 50;
 const campaigns = new Map();  // id -> the campaign as last read
+let listed = [];  // ids, in the list's order
+let listToken = "";
 const form = $("#campaign-form");
 const detail = $("#campaign-detail");
 let shown = null;  // the campaign followed below the list
@@ -27,25 +28,7 @@ let pollTimer = null;
 let recipientsToken = "";
 let afterglow = 0;
 
-// ---- the campaigns this browser knows of ----------------------------------------------
-
-function known() {
-  try {
-    const ids = JSON.parse(localStorage.getItem(storeKey) || "[]");
-    return Array.isArray(ids) ? ids.filter((id) => typeof id === "string") : [];
-  } catch {
-    return [];
-  }
-}
-
-function remember(id) {
-  localStorage.setItem(storeKey, JSON.stringify([id, ...known().filter((k) => k !== id)].slice(0, KEPT)));
-}
-
-function forget(id) {
-  localStorage.setItem(storeKey, JSON.stringify(known().filter((k) => k !== id)));
-  campaigns.delete(id);
-}
+// ---- the list ------------------------------------------------------------------------
 
 async function read(id) {
   const answer = await api("GET", `/api/campaigns/${id}`);
@@ -53,15 +36,14 @@ async function read(id) {
   return answer.campaign;
 }
 
-async function loadList() {
-  await Promise.all(known().map(async (id) => {
-    try {
-      await read(id);
-    } catch (error) {
-      if (error instanceof Problem && error.status === 404) forget(id);
-      else throw error;
-    }
-  }));
+async function loadList(more = false) {
+  const answer = await api("GET", "/api/campaigns", { query: {
+    status: $("#campaigns-status").value, mine_only: $("#campaigns-mine").checked ? "true" : "",
+    page_size: LIST_PAGE, page_token: more ? listToken : "" } });
+  const page = answer.campaigns || [];
+  for (const c of page) campaigns.set(c.id, c);
+  listed = [...(more ? listed : []), ...page.map((c) => c.id)];
+  listToken = answer.next_page_token || "";
   renderList();
 }
 
@@ -71,7 +53,7 @@ function progressText(c) {
 }
 
 function renderList() {
-  const rows = known().map((id) => campaigns.get(id)).filter(Boolean);
+  const rows = listed.map((id) => campaigns.get(id)).filter(Boolean);
   fill("campaign-list", table({
     caption: t("campaigns.list"), rows, empty: t("campaigns.none"),
     rowAttrs: (c) => ({ dataset: { id: c.id, status: c.status },
@@ -89,6 +71,7 @@ function renderList() {
       } },
     ],
   }));
+  $("#campaigns-more").hidden = !listToken;
 }
 
 function statusChip(c) {
@@ -120,7 +103,6 @@ async function follow(id) {
     showProblem(error);
     return;
   }
-  remember(id);
   shown = campaign;
   afterglow = 0;
   fill("campaign-heading", campaign.name);
@@ -249,8 +231,11 @@ function schedulePoll() {
 $("#recipients-status").addEventListener("change", () => loadRecipients());
 $("#recipients-more").addEventListener("click", () => loadRecipients(true));
 $("#campaigns-reload").addEventListener("click", async () => {
-  await act($("#campaigns-reload"), loadList);
+  await act($("#campaigns-reload"), () => loadList());
 });
+$("#campaigns-more").addEventListener("click", () => loadList(true));
+$("#campaigns-status").addEventListener("change", () => loadList());
+$("#campaigns-mine").addEventListener("change", () => loadList());
 
 const openForm = $("#open-form");
 openForm.addEventListener("submit", async (event) => {
@@ -328,8 +313,8 @@ form.addEventListener("submit", async (event) => {
   const campaign = created.campaign;
   form.reset();
   showChosen();
-  remember(campaign.id);
   campaigns.set(campaign.id, campaign);
+  listed = [campaign.id, ...listed.filter((id) => id !== campaign.id)];
   await follow(campaign.id);
   say(t("campaigns.created", { name: campaign.name }));
 });
