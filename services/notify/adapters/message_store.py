@@ -124,6 +124,18 @@ class Outcome:
     lease: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """The platform's word on a sent message: our id (its OutId, "" or not ours when
+    the platform did not echo it) and its own id, delivered or not (why: ``error``)."""
+
+    message_id: str
+    provider_id: str
+    delivered: bool
+    error: str
+    at: datetime
+
+
 def message_of(row: asyncpg.Record) -> StoredMessage:
     data = dict(row)
     data["params"] = json.loads(data["params"]) if isinstance(data["params"], str) else (
@@ -236,16 +248,51 @@ class MessageStore:
             [o.attempted for o in outcomes], [o.lease for o in outcomes])
         return int(done.split()[-1])
 
-    async def receipt(self, *, message_id: str, provider_id: str, delivered: bool, error: str,
-                      at: datetime) -> bool:
-        # By the provider's id, or by ours (the OutId) when it is one: both indexed.
-        done: str = await self.conn.execute(
-            "UPDATE messages SET status = $3, delivered_at = CASE WHEN $3 = 'DELIVERED' "
-            "THEN $5 ELSE delivered_at END, last_error = $4 WHERE status = 'SENT' AND "
-            "((provider_id <> '' AND provider_id = $2) OR id = $1::uuid)",
-            message_id if is_uuid(message_id) else None, provider_id,
-            Status.DELIVERED if delivered else Status.FAILED, error, at)
-        return done.split()[-1] != "0"
+    async def receipts(self, receipts: Sequence[Receipt]) -> int:
+        """Apply the platform's delivery receipts in order: a SENT message becomes
+        DELIVERED or FAILED; a receipt for a message in any other state (a repeated
+        receipt, one for a message not ours) changes nothing. Returns how many
+        receipts changed a message.
+
+        The messages are found by our id (the OutId) and by the provider's id, both
+        indexed, and locked; one statement then writes them. The status is checked
+        here, not in SQL: next to ``messages_status`` a ``status = 'SENT'`` predicate
+        let the planner walk every SENT message's index entry per receipt whenever
+        its statistics predated the campaign's sending (1 ms at 20,000 SENT)."""
+        if not receipts:
+            return 0
+        ids = sorted({r.message_id for r in receipts if is_uuid(r.message_id)})
+        providers = sorted({r.provider_id for r in receipts if r.provider_id})
+        rows = await self.conn.fetch(
+            "SELECT id::text, provider_id, status FROM messages WHERE id = ANY($1::uuid[]) "
+            "OR (provider_id <> '' AND provider_id = ANY($2::text[])) ORDER BY id FOR UPDATE",
+            ids, providers)
+        status = {r[0]: r[2] for r in rows}
+        by_provider: dict[str, list[str]] = {}
+        for r in rows:
+            if r[1]:
+                by_provider.setdefault(r[1], []).append(r[0])
+        changes: dict[str, tuple[str, str, datetime]] = {}
+        changed = 0
+        for r in receipts:
+            targets = set(by_provider.get(r.provider_id, ()))
+            if r.message_id in status:
+                targets.add(r.message_id)
+            now_status = Status.DELIVERED if r.delivered else Status.FAILED
+            moved = [t for t in sorted(targets) if status[t] == Status.SENT]
+            for target in moved:
+                status[target] = now_status
+                changes[target] = (now_status, r.error, r.at)
+            changed += bool(moved)
+        if changes:
+            await self.conn.execute(
+                "UPDATE messages m SET status = u.status, delivered_at = CASE WHEN "
+                "u.status = 'DELIVERED' THEN u.at ELSE m.delivered_at END, last_error = u.error "
+                "FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[]) "
+                "AS u(id, status, error, at) WHERE m.id = u.id",
+                list(changes), [c[0] for c in changes.values()],
+                [c[1] for c in changes.values()], [c[2] for c in changes.values()])
+        return changed
 
     # ------------------------------------------------------------------ inbox
 

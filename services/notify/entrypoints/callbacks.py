@@ -13,6 +13,7 @@ from contextlib import AbstractAsyncContextManager
 from aiohttp import web
 
 from services.chassis.logging import get_logger
+from services.notify.adapters.message_store import Receipt
 from services.notify.adapters.sms_callbacks import is_opt_out, parse_receipts, parse_replies
 from services.notify.adapters.unit import NotifyUnit
 from services.notify.domain.addresses import normalise
@@ -66,12 +67,10 @@ class Callbacks:
             receipts = parse_receipts(await request.json())
         except ValueError as error:
             return web.json_response({"error": str(error)}, status=400)
-        updated = 0
         async with self.units() as unit:
-            for r in receipts:
-                updated += await unit.messages.receipt(
-                    message_id=r.out_id, provider_id=r.biz_id, delivered=r.success,
-                    error="" if r.success else r.error_code, at=r.reported_at)
+            updated = await unit.messages.receipts([
+                Receipt(r.out_id, r.biz_id, r.success, "" if r.success else r.error_code,
+                        r.reported_at) for r in receipts])
         return web.json_response({"Code": "OK", "updated": updated})
 
     async def replies(self, request: web.Request) -> web.Response:

@@ -20,6 +20,7 @@ from crm.protection.events.v1 import events_pb2 as pe
 from crm.protection.v1 import protection_pb2 as ppb
 from services.chassis.clock import ManualClock
 from services.chassis.ids import new_id
+from services.notify.adapters.message_store import Receipt
 from tests.integration.notify.support import Notify, Users
 from tests.integration.notify.test_inbox import claim
 from tests.integration.notify_adapters.receiver import Receiver
@@ -212,3 +213,29 @@ def _ts(moment: datetime) -> Any:
     stamp = Timestamp()
     stamp.FromDatetime(moment)
     return stamp
+
+
+async def test_receipts_of_a_callback_are_applied_in_order_to_sent_messages_only(
+        notify_service: Callable[..., Awaitable[Notify]], users: Users, sink: Any,
+        provider: Any) -> None:
+    notify = await notify_service(clock=ManualClock(WORKDAY_NOON), **channels(sink, provider))
+    a, b, c = [await send_sms(notify, users, f"1380000000{n}") for n in range(3)]
+    await notify.app.run_due()
+    biz = {s.out_id: s.biz_id for s in provider.sent}
+    queued = await send_sms(notify, users, "13800000009")  # not sent yet
+    at = notify.clock.now()
+    async with notify.app.dispatcher.units() as unit:
+        changed = await unit.messages.receipts([
+            Receipt(a.id, biz[a.id], True, "", at),  # by our id (OutId)
+            Receipt("", biz[b.id], False, "MOBILE_NOT_ON_SERVICE", at),  # by BizId alone
+            Receipt(a.id, biz[a.id], False, "LATE", at),  # a repeated receipt: no change
+            Receipt(queued.id, "", True, "", at),  # not SENT: no change
+            Receipt("not-ours", "no-such-biz", True, "", at),
+            Receipt(c.id, "", True, "", at + timedelta(seconds=1)),
+        ])
+        stored = {m.id: await unit.messages.get(m.id) for m in (a, b, c, queued)}
+    assert changed == 3
+    seen = {k: (m.status, m.last_error, m.delivered_at) for k, m in stored.items() if m}
+    assert seen == {a.id: ("DELIVERED", "", at), b.id: ("FAILED", "MOBILE_NOT_ON_SERVICE", None),
+                    c.id: ("DELIVERED", "", at + timedelta(seconds=1)),
+                    queued.id: ("QUEUED", "", None)}
