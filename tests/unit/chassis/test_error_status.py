@@ -19,6 +19,7 @@ from services.chassis.errors import (
     InvalidArgument,
     NotFound,
     PermissionDenied,
+    PreconditionViolation,
     Unauthenticated,
 )
 
@@ -127,3 +128,35 @@ def test_internal_status_is_generic() -> None:
 @pytest.mark.parametrize("code", list(grpc.StatusCode))
 def test_grpc_code_round_trip(code: grpc.StatusCode) -> None:
     assert grpc_code(status_pb2.Status(code=code.value[0])) is code
+
+
+@pytest.mark.parametrize("count", [1, 40, 10_000])
+def test_the_violations_listed_fit_what_clients_accept(count: int) -> None:
+    violations = [FieldViolation(f"segment.addresses[{i}]", "不是手机号码" * 40,
+                                 reason="INVALID_ADDRESS") for i in range(count)]
+    status = status_for(InvalidArgument(violations), DOMAIN)
+    bad = detail(status, error_details_pb2.BadRequest)
+    assert isinstance(bad, error_details_pb2.BadRequest)
+    encoded = len(status.SerializeToString()) * 4 // 3 + 4  # base64 in the trailer
+    percent = len(status.message.encode()) * 3  # grpc-message, percent-encoded at most
+    assert encoded + percent + 600 <= 8192  # 600: the other headers
+    listed = [v for v in bad.field_violations if v.reason != "MORE_VIOLATIONS"]
+    assert [v.field for v in listed] == [v.field for v in violations[:len(listed)]]
+    if len(listed) < count:
+        more = bad.field_violations[-1]
+        assert more.reason == "MORE_VIOLATIONS" and more.field == ""
+        assert str(count - len(listed)) in more.description
+    else:
+        assert len(bad.field_violations) == count
+
+
+def test_precondition_violations_are_bounded_too() -> None:
+    error = FailedPrecondition("not yet")
+    error.violations = [PreconditionViolation("MISSING", f"field_{i}", "必须填写" * 40)
+                        for i in range(500)]
+    status = status_for(error, DOMAIN)
+    failure = detail(status, error_details_pb2.PreconditionFailure)
+    assert isinstance(failure, error_details_pb2.PreconditionFailure)
+    assert len(status.SerializeToString()) <= 3_500
+    assert failure.violations[-1].type == "MORE_VIOLATIONS"
+    assert failure.violations[0].subject == "field_0"
