@@ -234,10 +234,21 @@ class MessageStore:
         keeps its attempts. Returns how many were recorded."""
         if not outcomes:
             return 0
+        # A receipt that came before this outcome (``receipts``) waits on the row: the
+        # platform's "delivered" wins over any outcome of ours (a timeout, say), its
+        # "failed" over our "sent". An UPDATE that waited for a receipt's lock reads
+        # the row again, so a receipt committed meanwhile is seen here.
         done: str = await self.conn.execute(
-            "UPDATE messages m SET status = o.status, due_at = COALESCE(o.due, m.due_at), "
+            "UPDATE messages m SET status = CASE WHEN m.early_receipt = 'DELIVERED' "
+            "THEN 'DELIVERED' WHEN m.early_receipt = 'FAILED' AND o.status = 'SENT' "
+            "THEN 'FAILED' ELSE o.status END, due_at = COALESCE(o.due, m.due_at), "
             "attempts = m.attempts + (CASE WHEN o.attempted THEN 1 ELSE 0 END), "
-            "last_error = o.error, provider_id = CASE WHEN o.provider = '' THEN m.provider_id "
+            "last_error = CASE WHEN m.early_receipt = 'DELIVERED' OR (m.early_receipt = "
+            "'FAILED' AND o.status = 'SENT') THEN m.early_receipt_error ELSE o.error END, "
+            "delivered_at = CASE WHEN m.early_receipt = 'DELIVERED' THEN m.early_receipt_at "
+            "ELSE m.delivered_at END, early_receipt = NULL, early_receipt_at = NULL, "
+            "early_receipt_error = NULL, "
+            "provider_id = CASE WHEN o.provider = '' THEN m.provider_id "
             "ELSE o.provider END, leased_until = NULL, "
             "sent_at = CASE WHEN o.status = 'SENT' THEN $6 ELSE m.sent_at END "
             "FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::text[], $5::text[], "
@@ -248,11 +259,14 @@ class MessageStore:
             [o.attempted for o in outcomes], [o.lease for o in outcomes])
         return int(done.split()[-1])
 
-    async def receipts(self, receipts: Sequence[Receipt]) -> int:
+    async def receipts(self, receipts: Sequence[Receipt], now: datetime) -> int:
         """Apply the platform's delivery receipts in order: a SENT message becomes
-        DELIVERED or FAILED; a receipt for a message in any other state (a repeated
-        receipt, one for a message not ours) changes nothing. Returns how many
-        receipts changed a message.
+        DELIVERED or FAILED. One whose send is not recorded yet (still leased: the
+        dispatcher records outcomes in groups while it sends) keeps the receipt until
+        ``record`` applies it; one waiting for a retry after an attempt of ours failed
+        (a timeout the platform did not see as one) is DELIVERED at once, so it is not
+        sent again. A receipt for any other state (repeated, or not ours) changes
+        nothing. Returns how many receipts changed or were kept for a message.
 
         The messages are found by our id (the OutId) and by the provider's id, both
         indexed, and locked; one statement then writes them. The status is checked
@@ -264,34 +278,47 @@ class MessageStore:
         ids = sorted({r.message_id for r in receipts if is_uuid(r.message_id)})
         providers = sorted({r.provider_id for r in receipts if r.provider_id})
         rows = await self.conn.fetch(
-            "SELECT id::text, provider_id, status FROM messages WHERE id = ANY($1::uuid[]) "
-            "OR (provider_id <> '' AND provider_id = ANY($2::text[])) ORDER BY id FOR UPDATE",
-            ids, providers)
+            "SELECT id::text, provider_id, status, leased_until, attempts FROM messages "
+            "WHERE id = ANY($1::uuid[]) OR (provider_id <> '' AND provider_id = ANY($2::text[])) "
+            "ORDER BY id FOR UPDATE", ids, providers)
         status = {r[0]: r[2] for r in rows}
+        leased = {r[0] for r in rows if r[3] is not None and r[3] >= now}
+        tried = {r[0] for r in rows if r[4] > 0}
         by_provider: dict[str, list[str]] = {}
         for r in rows:
             if r[1]:
                 by_provider.setdefault(r[1], []).append(r[0])
         changes: dict[str, tuple[str, str, datetime]] = {}
+        early: dict[str, tuple[str, str, datetime]] = {}
         changed = 0
         for r in receipts:
             targets = set(by_provider.get(r.provider_id, ()))
             if r.message_id in status:
                 targets.add(r.message_id)
-            now_status = Status.DELIVERED if r.delivered else Status.FAILED
-            moved = [t for t in sorted(targets) if status[t] == Status.SENT]
-            for target in moved:
-                status[target] = now_status
-                changes[target] = (now_status, r.error, r.at)
-            changed += bool(moved)
-        if changes:
-            await self.conn.execute(
-                "UPDATE messages m SET status = u.status, delivered_at = CASE WHEN "
-                "u.status = 'DELIVERED' THEN u.at ELSE m.delivered_at END, last_error = u.error "
-                "FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[]) "
-                "AS u(id, status, error, at) WHERE m.id = u.id",
-                list(changes), [c[0] for c in changes.values()],
-                [c[1] for c in changes.values()], [c[2] for c in changes.values()])
+            said = Status.DELIVERED if r.delivered else Status.FAILED
+            touched = False
+            for target in sorted(targets):
+                if status[target] == Status.SENT or (
+                        status[target] == Status.QUEUED and target in tried
+                        and target not in leased and said == Status.DELIVERED):
+                    status[target] = said
+                    changes[target] = (said, r.error, r.at)
+                    touched = True
+                elif status[target] in (Status.QUEUED, Status.SCHEDULED) and target in leased:
+                    early[target] = (said, r.error, r.at)
+                    touched = True
+            changed += touched
+        for what, sql in ((changes, "status = u.status, delivered_at = CASE WHEN u.status = "
+                           "'DELIVERED' THEN u.at ELSE m.delivered_at END, last_error = u.error"),
+                          (early, "early_receipt = u.status, early_receipt_at = u.at, "
+                           "early_receipt_error = u.error")):
+            if what:
+                await self.conn.execute(
+                    f"UPDATE messages m SET {sql} FROM unnest($1::uuid[], $2::text[], "
+                    "$3::text[], $4::timestamptz[]) AS u(id, status, error, at) "
+                    "WHERE m.id = u.id",
+                    list(what), [c[0] for c in what.values()], [c[1] for c in what.values()],
+                    [c[2] for c in what.values()])
         return changed
 
     # ------------------------------------------------------------------ inbox

@@ -70,7 +70,7 @@ class Callbacks:
         async with self.units() as unit:
             updated = await unit.messages.receipts([
                 Receipt(r.out_id, r.biz_id, r.success, "" if r.success else r.error_code,
-                        r.reported_at) for r in receipts])
+                        r.reported_at) for r in receipts], self.deps.now())
         return web.json_response({"Code": "OK", "updated": updated})
 
     async def replies(self, request: web.Request) -> web.Response:

@@ -232,7 +232,7 @@ async def test_receipts_of_a_callback_are_applied_in_order_to_sent_messages_only
             Receipt(queued.id, "", True, "", at),  # not SENT: no change
             Receipt("not-ours", "no-such-biz", True, "", at),
             Receipt(c.id, "", True, "", at + timedelta(seconds=1)),
-        ])
+        ], at)
         stored = {m.id: await unit.messages.get(m.id) for m in (a, b, c, queued)}
     assert changed == 3
     seen = {k: (m.status, m.last_error, m.delivered_at) for k, m in stored.items() if m}
