@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -120,18 +121,21 @@ class CampaignStore:
             "WHERE campaign_id = $1::uuid AND status IN ('SCHEDULED', 'QUEUED')", campaign_id)
         return int(done.split()[-1])
 
-    async def segment_addresses(self, channel: str, segment: dict[str, Any],
-                                ) -> list[tuple[str, str]]:
-        """(address, contact name) of the segment's filter over the read model."""
+    async def segment_addresses(self, channel: str, segment: dict[str, Any], page: int,
+                                ) -> AsyncIterator[list[tuple[str, str]]]:
+        """(address, contact name) of the segment's filter over the read model, each
+        address once, ``page`` at a time from a cursor (the unit's transaction): a
+        segment of a million contacts never sits in memory at once."""
         column = "c.mobile" if channel == "SMS" else "c.email"
-        rows = await self.conn.fetch(
+        cursor = await self.conn.cursor(
             f"SELECT DISTINCT ON ({column}) {column}, c.name FROM contacts c "
             "JOIN customers u ON u.id = c.customer_id WHERE NOT u.archived "
             f"AND {column} <> '' AND ($1 = '' OR u.sales_region = $1) "
             "AND (NOT $2 OR NOT u.signed) AND (NOT $3 OR u.signed) ORDER BY " + column,
             segment.get("sales_region", ""), bool(segment.get("unsigned_only")),
             bool(segment.get("signed_only")))
-        return [(r[0], r[1]) for r in rows]
+        while rows := await cursor.fetch(page):
+            yield [(r[0], r[1]) for r in rows]
 
     async def running(self) -> list[str]:
         rows = await self.conn.fetch("SELECT id::text FROM campaigns WHERE status = 'RUNNING'")

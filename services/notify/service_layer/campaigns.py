@@ -12,6 +12,7 @@ the same id, which the provider recognises.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -101,24 +102,28 @@ async def start_due(unit: NotifyUnit, deps: NotifyDeps, limit: int = 10) -> int:
     return len(due)
 
 
+async def _explicit(addresses: list[str]) -> AsyncIterator[list[tuple[str, str]]]:
+    """An explicit list's addresses (at most 10,000), normalised, each once, in pages."""
+    unique = list(dict.fromkeys(normalise(a) for a in addresses))
+    for start in range(0, len(unique), CHUNK):
+        yield [(address, "") for address in unique[start:start + CHUNK]]
+
+
 async def _materialize(unit: NotifyUnit, deps: NotifyDeps, c: CampaignRow) -> None:
-    targets: list[tuple[str, str]] = [(normalise(a), "") for a in c.segment.get("addresses", [])]
-    if not targets:
-        targets = await unit.campaigns.segment_addresses(c.channel, c.segment)
-    seen: set[str] = set()
+    """One message per address, written a page at a time in the campaign's one
+    transaction (all or none, so a crash leaves it to be materialised again)."""
+    addresses = c.segment.get("addresses", [])
+    pages = (_explicit(addresses) if addresses
+             else unit.campaigns.segment_addresses(c.channel, c.segment, CHUNK))
     total = 0
     now = deps.now()
-    for start in range(0, len(targets), CHUNK):
-        planned = []
-        for address, contact_name in targets[start:start + CHUNK]:
-            if address in seen:
-                continue
-            seen.add(address)
-            planned.append(Planned(
-                kind="message", channel=Channel(c.channel), recipient=f"campaign:{c.id}",
-                cause=f"campaign:{c.id}:{address}", due_at=now, address=address,
-                customer_facing=True, campaign_id=c.id, subject=c.subject, body=c.body,
-                params={"name": contact_name}, subject_type="campaign", subject_id=c.id))
+    async for page in pages:
+        planned = [Planned(
+            kind="message", channel=Channel(c.channel), recipient=f"campaign:{c.id}",
+            cause=f"campaign:{c.id}:{address}", due_at=now, address=address,
+            customer_facing=True, campaign_id=c.id, subject=c.subject, body=c.body,
+            params={"name": contact_name}, subject_type="campaign", subject_id=c.id)
+            for address, contact_name in page]
         total += len(planned)
         await plan(unit, deps, planned)
     await unit.campaigns.save(replace(c, status="RUNNING", recipients=total, materialized=True,

@@ -1,8 +1,10 @@
 """Campaigns listed newest first with their progress, by status or the caller's own,
-a page at a time; only the campaign roles may list them."""
+a page at a time; only the campaign roles may list them. A segment's recipients are
+written a page at a time, each address once."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
@@ -11,9 +13,12 @@ import grpc
 import pytest
 from google.protobuf.timestamp_pb2 import Timestamp
 
+from crm.customer.events.v1 import events_pb2 as ce
 from crm.notify.v1 import notify_pb2 as pb
 from crm.notify.v1 import notify_service_pb2 as api
 from services.chassis.clock import ManualClock
+from services.chassis.ids import new_id
+from services.notify.service_layer import campaigns
 from tests.integration.notify.support import Notify, Users
 from tests.integration.notify.test_channels import WORKDAY_NOON, channels, connect
 
@@ -66,3 +71,30 @@ async def test_campaigns_are_listed_newest_first_with_progress(
     with pytest.raises(grpc.aio.AioRpcError) as refused:
         await listed(users.rep())
     assert refused.value.code() == grpc.StatusCode.PERMISSION_DENIED
+
+
+async def test_a_segment_is_written_a_page_at_a_time_each_address_once(
+        notify_service: Callable[..., Awaitable[Notify]], users: Users, sink: Any,
+        provider: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(campaigns, "CHUNK", 7)  # 20 addresses: three pages from the cursor
+    notify = await notify_service(clock=ManualClock(WORKDAY_NOON), **channels(sink, provider))
+    await connect(notify, provider)
+    region = f"seg-{new_id()[:8]}"
+    phones = [f"1590000{i:04d}" for i in range(20)]
+    for i, phone in enumerate([*phones, phones[3]]):  # the last: a second contact, same phone
+        customer = new_id()
+        await notify.publish(ce.CustomerCreated(customer_id=customer, name=f"客户{i}",
+                                                sales_region=region), customer)
+        await notify.publish(ce.ContactAdded(customer_id=customer, contact_id=new_id(),
+                                             name=f"联系人{i}", mobile=phone), customer,
+                             version=2)
+    await asyncio.sleep(0.5)  # the consumer
+    created = await notify.stub.CreateCampaign(api.CreateCampaignRequest(campaign=pb.Campaign(
+        name="分页", channel=pb.CHANNEL_SMS, body="{{ name }}您好",
+        segment=pb.Segment(sales_region=region))), metadata=users.manager())
+    for _ in range(4):
+        await notify.app.run_due()
+    done = await notify.stub.GetCampaign(api.GetCampaignRequest(
+        campaign_id=created.campaign.id), metadata=users.manager())
+    assert (done.campaign.recipients, done.campaign.sent) == (20, 20)
+    assert sorted(s.phone for s in provider.sent if s.phone in phones) == phones
