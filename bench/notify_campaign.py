@@ -34,6 +34,14 @@ In the same run, in this order:
    skipped and the campaign COMPLETED.
 3. **bare** again (the machine drifts; the reference is the mean of both).
 
+Memory: notify's RSS before the campaign and after it, then after each of ``--again``
+(2) more campaigns to the same segment in the same process (not measured for rate):
+flat means the later campaigns add nothing.
+
+Beside each bare run, **bare1**: the same loops on notify's own HTTP/1.1 client
+(``services.notify.adapters.http1``), which costs less CPU per request than aiohttp;
+"notify / bare1" is what notify's leasing, recording and pacing leave of sending alone.
+
 Each side's rate is the number of messages the provider accepted divided by the
 time from its first to its last acceptance (the provider's clock, the same
 measuring point for both). Printed: both rates, the ratio (target >= 0.8 of the
@@ -77,6 +85,7 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
 import aiohttp
 import asyncpg
 import grpc
+import orjson
 import uvloop
 from aiohttp import web
 
@@ -90,6 +99,7 @@ from services.chassis.health_probe import wait_serving
 from services.chassis.rabbit import delete_topology
 from services.chassis.settings import InfraSettings
 from services.kit.working_days import CHINA_TZ
+from services.notify.adapters.http1 import Http1Client
 
 ROOT = Path(__file__).resolve().parents[1]
 THIS = Path(__file__).resolve()
@@ -464,6 +474,44 @@ class Side:
         return float(self.stats["accepted"]) / self.window
 
 
+def sms_body(contact: Contact) -> dict[str, str]:
+    """One message as notify's SMS adapter builds it (a fresh OutId)."""
+    return {"PhoneNumbers": contact.mobile, "SignName": SIGN_NAME,
+            "TemplateCode": TEXT_TEMPLATE,
+            "TemplateParam": json.dumps({"content": contact.text}, ensure_ascii=False),
+            "OutId": str(uuid.uuid4())}
+
+
+async def bare_http1(provider: Provider, people: list[Contact], concurrency: int) -> Side:
+    """The same loops on notify's own HTTP/1.1 client (``adapters.http1``) instead of
+    aiohttp: the reference for what notify adds above sending itself."""
+    await provider.clear()
+    client = Http1Client(f"{provider.url}/sms/send", headers={
+        "Authorization": f"Bearer {SMS_KEY}", "Content-Type": "application/json",
+        "Accept": "application/json"}, max_connections=concurrency, timeout=10,
+        connect_timeout=5)
+    errors = 0
+    queue = iter(people)
+
+    async def loop() -> None:
+        nonlocal errors
+        for contact in queue:
+            answer = await client.post(orjson.dumps(sms_body(contact)))
+            if answer.status != 200 or orjson.loads(answer.body).get("Code") != "OK":
+                errors += 1
+
+    start, machine, own, prov = (time.perf_counter(), machine_busy_seconds(),
+                                 own_cpu_seconds(), cpu_seconds(provider.pid))
+    try:
+        await asyncio.gather(*(loop() for _ in range(concurrency)))
+    finally:
+        await client.close()
+    took = time.perf_counter() - start
+    cpu = {"machine": machine_busy_seconds() - machine, "client": own_cpu_seconds() - own,
+           "provider": cpu_seconds(provider.pid) - prov}
+    return Side("bare1", await provider.stats(), took, cpu, errors)
+
+
 async def bare(provider: Provider, people: list[Contact], concurrency: int) -> Side:
     """``concurrency`` loops posting the messages as notify's SMS adapter builds them."""
     await provider.clear()
@@ -478,11 +526,7 @@ async def bare(provider: Provider, people: list[Contact], concurrency: int) -> S
         async def loop() -> None:
             nonlocal errors
             for contact in queue:
-                payload = {"PhoneNumbers": contact.mobile, "SignName": SIGN_NAME,
-                           "TemplateCode": TEXT_TEMPLATE,
-                           "TemplateParam": json.dumps({"content": contact.text},
-                                                       ensure_ascii=False),
-                           "OutId": str(uuid.uuid4())}
+                payload = sms_body(contact)
                 async with session.post(url, json=payload, headers=headers) as response:
                     answer = await response.json(content_type=None)
                 if response.status != 200 or answer.get("Code") != "OK":
@@ -557,6 +601,7 @@ class CampaignRun:
     rss_start: float = 0.0
     rss_end: float = 0.0
     rss_peak: float = 0.0  # VmHWM at the end
+    rss_again: list[float] = field(default_factory=list)  # after each --again campaign
     log_problems: int = 0
     loading: float = 0.0  # seconds to write the read model
     delivered: int = 0  # --receipts: messages DELIVERED when the wait for receipts ended
@@ -633,6 +678,21 @@ async def campaign(args: argparse.Namespace, infra: InfraSettings, names: RunNam
             stats = await provider.stats()
             took, cpu = sampler.between(float(stats["first"]), float(stats["last"]))
             run.side = Side("notify", stats, took, cpu)
+            for _ in range(args.again):  # the same segment again: does RSS keep growing?
+                await provider.clear()
+                again = await stub.CreateCampaign(api.CreateCampaignRequest(
+                    campaign=pb.Campaign(
+                        name="bench campaign again", channel=pb.CHANNEL_SMS, body=BODY,
+                        segment=pb.Segment(sales_region=REGION, unsigned_only=True)),
+                    request_id=str(uuid.uuid4())), metadata=metadata, timeout=120)
+                while time.time() < deadline:
+                    await asyncio.sleep(args.watch)
+                    got = (await stub.GetCampaign(api.GetCampaignRequest(
+                        campaign_id=again.campaign.id), metadata=metadata, timeout=60)).campaign
+                    if got.status == pb.CAMPAIGN_STATUS_COMPLETED:
+                        break
+                await asyncio.sleep(1.0)
+                run.rss_again.append(rss_mib(notify.pid))
         finally:
             stop.set()
             if sampling is not None:
@@ -695,7 +755,8 @@ def describe(side: Side) -> str:
             f"longest {s['longest_stall'] * 1e3:.0f} ms")
 
 
-def report(args: argparse.Namespace, bare_runs: list[Side], run: CampaignRun) -> None:
+def report(args: argparse.Namespace, bare_runs: list[Side], run: CampaignRun,
+           own_client_runs: list[Side]) -> None:
     n = run.recipients
     notify = run.side
     print(f"\nSMS campaign of {n:,} recipients (a segment over notify's read model, written "
@@ -709,6 +770,13 @@ def report(args: argparse.Namespace, bare_runs: list[Side], run: CampaignRun) ->
     ratio = notify.rate / reference
     print(f"ratio notify / bare (mean of {len(bare_runs)}): {ratio:.2f} "
           f"(target >= 0.8: {'met' if ratio >= 0.8 else 'MISSED'})")
+    if own_client_runs:
+        for side in own_client_runs:
+            print(describe(side) + (f"  ERRORS {side.errors}" if side.errors else ""))
+        own = sum(s.rate for s in own_client_runs) / len(own_client_runs)
+        print(f"ratio notify / bare1 (the same loops on notify's own HTTP client, mean of "
+              f"{len(own_client_runs)}): {notify.rate / own:.2f}: what notify's leasing, "
+              "recording and pacing leave of sending alone")
     machine = sum(s.cpu["machine"] for s in bare_runs) / sum(
         float(s.stats["accepted"]) for s in bare_runs)
     notify_machine = notify.cpu["machine"] / max(1.0, float(notify.stats["accepted"]))
@@ -752,6 +820,10 @@ def report(args: argparse.Namespace, bare_runs: list[Side], run: CampaignRun) ->
     print(f"notify RSS: start {run.rss_start:.0f} MiB, highest sampled "
           f"{max(rss, default=0):.0f} MiB, end {run.rss_end:.0f} MiB (end - start "
           f"{run.rss_end - run.rss_start:+.0f} MiB), VmHWM {run.rss_peak:.0f} MiB")
+    if run.rss_again:
+        print("  after the same campaign again (--again): " + ", ".join(
+            f"{rss:.0f} MiB" for rss in run.rss_again)
+            + f" (last - end of the first {run.rss_again[-1] - run.rss_end:+.0f} MiB)")
     if args.receipts:
         print(f"receipts: {run.delivered:,} of {n:,} messages DELIVERED "
               f"{run.delivered_wait:.0f} s after the campaign was seen complete; the provider "
@@ -770,11 +842,13 @@ async def main(args: argparse.Namespace) -> None:
     try:
         async with provider_process(callback) as provider:
             bare_runs = [await bare(provider, people, args.concurrency)]
+            own_client = [await bare_http1(provider, people, args.concurrency)]
             run = await campaign(args, infra, names, provider, people, callback_port)
             bare_runs.append(await bare(provider, people, args.concurrency))
+            own_client.append(await bare_http1(provider, people, args.concurrency))
     finally:
         await drop(infra, names)
-    report(args, bare_runs, run)
+    report(args, bare_runs, run, own_client)
 
 
 if __name__ == "__main__":
@@ -785,6 +859,9 @@ if __name__ == "__main__":
     parser.add_argument("--batch", type=int, default=500, help="NOTIFY_DISPATCH_BATCH")
     parser.add_argument("--watch", type=float, default=1.0,
                         help="seconds between GetCampaign calls")
+    parser.add_argument("--again", type=int, default=2,
+                        help="campaigns to the same segment after the measured one, to "
+                             "see whether notify's RSS settles (0: none)")
     parser.add_argument("--receipts", action="store_true",
                         help="the provider posts delivery receipts to notify")
     parser.add_argument("--receipt-wait", type=float, default=60.0,
