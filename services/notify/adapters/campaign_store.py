@@ -10,6 +10,8 @@ from typing import Any
 
 import asyncpg
 
+from services.notify.adapters.newest_first import newest_first
+
 _COLUMNS = ("id::text AS id, name, channel, subject, body, sms_template_code, segment, "
             "scheduled_at, rate_per_second, status, recipients, materialized, created_by, "
             "created_at, version")
@@ -89,15 +91,10 @@ class CampaignStore:
                    after: tuple[datetime, str] | None) -> list[CampaignRow]:
         """Campaigns by status ('' any) and creator ('' anyone), newest first; ``size + 1``
         rows to tell whether a page follows."""
-        args: list[Any] = [status, created_by]
-        where = ["($1 = '' OR status = $1)", "($2 = '' OR created_by = $2)"]
-        if after is not None:
-            args += list(after)
-            where.append("(created_at, id) < ($3, $4::uuid)")
-        args.append(size + 1)
-        rows = await self.conn.fetch(
-            f"SELECT {_COLUMNS} FROM campaigns WHERE {' AND '.join(where)} "
-            f"ORDER BY created_at DESC, id DESC LIMIT ${len(args)}", *args)
+        rows = await newest_first(
+            self.conn, f"SELECT {_COLUMNS} FROM campaigns",
+            ["($1 = '' OR status = $1)", "($2 = '' OR created_by = $2)"],
+            [status, created_by], after=after, size=size)
         return [campaign_of(r) for r in rows]
 
     async def progress(self, campaign_id: str) -> Progress:

@@ -12,6 +12,7 @@ from typing import Any
 import asyncpg
 
 from services.chassis.ids import is_uuid, new_id
+from services.notify.adapters.newest_first import newest_first
 from services.notify.domain.message import Status
 
 INBOX_CHANNEL = "notify_inbox"  # pg_notify channel: payload "<recipient>|<message id>"
@@ -390,14 +391,9 @@ class MessageStore:
     async def page(self, *, status: str, channel: str, campaign_id: str,
                    size: int, after: tuple[datetime, str] | None) -> list[StoredMessage]:
         """Messages (not in-app) by status, channel and campaign, newest first."""
-        args: list[Any] = [status, channel, campaign_id or None]
-        where = ["m.channel <> 'IN_APP'", "($1 = '' OR m.status = $1)",
-                 "($2 = '' OR m.channel = $2)", "($3::uuid IS NULL OR m.campaign_id = $3)"]
-        if after is not None:
-            args += list(after)
-            where.append("(m.created_at, m.id) < ($4, $5::uuid)")
-        args.append(size + 1)
-        rows = await self.conn.fetch(
-            f"SELECT {MESSAGE_COLUMNS} FROM messages m WHERE {' AND '.join(where)} "
-            f"ORDER BY m.created_at DESC, m.id DESC LIMIT ${len(args)}", *args)
+        rows = await newest_first(
+            self.conn, f"SELECT {MESSAGE_COLUMNS} FROM messages m",
+            ["m.channel <> 'IN_APP'", "($1 = '' OR m.status = $1)",
+             "($2 = '' OR m.channel = $2)", "($3::uuid IS NULL OR m.campaign_id = $3)"],
+            [status, channel, campaign_id or None], after=after, size=size, alias="m")
         return [message_of(r) for r in rows]
