@@ -28,20 +28,20 @@ ERRORS = problem_responses(400, 401, 403, 404, 409, 500, 503)
 class NewPersonIn(Body):
     username: str = Field(max_length=64, description="2-64 of a-z 0-9 . _ -")
     password: str = Field(max_length=MAX_PASSWORD)
-    display_name: str = Field(max_length=MAX_TEXT)
+    display_name: str = Field(max_length=MAX_TEXT, pattern=PLAIN)
     roles: list[str] = Field(default_factory=list, max_length=len(ROLES))
-    sales_region: str = Field(default="", max_length=MAX_TEXT)
-    department: str = Field(default="", max_length=MAX_TEXT)
-    org_unit: str = Field(default="", max_length=MAX_TEXT,
+    sales_region: str = Field(default="", max_length=MAX_TEXT, pattern=PLAIN)
+    department: str = Field(default="", max_length=MAX_TEXT, pattern=PLAIN)
+    org_unit: str = Field(default="", max_length=MAX_TEXT, pattern=PLAIN,
                           description="large region of a key_account_dept, 'hq' for HQ roles")
 
 
 class PersonPatch(Body):
-    display_name: str | None = Field(default=None, max_length=MAX_TEXT)
+    display_name: str | None = Field(default=None, max_length=MAX_TEXT, pattern=PLAIN)
     roles: list[str] | None = Field(default=None, max_length=len(ROLES))
-    sales_region: str | None = Field(default=None, max_length=MAX_TEXT)
-    department: str | None = Field(default=None, max_length=MAX_TEXT)
-    org_unit: str | None = Field(default=None, max_length=MAX_TEXT)
+    sales_region: str | None = Field(default=None, max_length=MAX_TEXT, pattern=PLAIN)
+    department: str | None = Field(default=None, max_length=MAX_TEXT, pattern=PLAIN)
+    org_unit: str | None = Field(default=None, max_length=MAX_TEXT, pattern=PLAIN)
     disabled: bool | None = None
 
 

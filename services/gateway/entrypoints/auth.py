@@ -10,14 +10,16 @@ from pydantic import BaseModel, Field
 
 from services.gateway.domain.errors import Unauthenticated
 from services.gateway.domain.people import MAX_PASSWORD, Person
-from services.gateway.entrypoints.http_common import Body
+from services.gateway.entrypoints.http_common import PLAIN, Body
 from services.gateway.entrypoints.problems import problem_responses
 from services.gateway.entrypoints.security import SignedIn, SignedInDep, check_csrf
 from services.gateway.service_layer.deps import GatewayDeps
 
 
 class LoginRequest(Body):
-    username: str = Field(min_length=1, max_length=200)
+    # No control characters: no one's user name has them, and PostgreSQL's text holds
+    # no NUL (the throttle records the name tried).
+    username: str = Field(min_length=1, max_length=200, pattern=PLAIN)
     password: str = Field(min_length=1, max_length=MAX_PASSWORD)
     # "token": answer an access token for an API client (Authorization: Bearer).
     # "cookie": the console's session: HttpOnly access and refresh cookies plus a

@@ -90,6 +90,16 @@ async def test_bad_people_are_400_with_a_violation_per_field(http: Http,
     nul = problem(await http().get("/api/admin/users", headers=admin,
                                    params={"query": "a\x00b", "role": "x\x01"}), 400)
     assert {v["field"] for v in nul["violations"]} == {"query", "role"}
+    # Control characters in stored text: 400 per field (a NUL was a 500 from PostgreSQL).
+    controls = problem(await http().post("/api/admin/users", headers=admin, json=new_person(
+        display_name="张\x00三", sales_region="cn-east\n", department="d\x1b",
+        org_unit="\x7f")), 400)
+    assert {v["field"] for v in controls["violations"]} == {
+        "display_name", "sales_region", "department", "org_unit"}
+    created = (await http().post("/api/admin/users", headers=admin, json=new_person())).json()
+    patched = problem(await http().patch(f"/api/admin/users/{created['id']}", headers=admin,
+                                         json={"display_name": "a\x00"}), 400)
+    assert [v["field"] for v in patched["violations"]] == ["display_name"]
 
 
 async def test_paging_people(http: Http, signed_in: SignedIn) -> None:

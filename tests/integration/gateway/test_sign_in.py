@@ -80,6 +80,12 @@ async def test_a_malformed_sign_in_is_400_with_violations(http: Http) -> None:
     body = problem(await http().post("/api/auth/login", content=b"{not json",
                                      headers={"content-type": "application/json"}), 400)
     assert body["violations"]
+    # A NUL (or any control character) in the user name: 400 naming it, not a 500 from
+    # PostgreSQL (seen from schemathesis).
+    for name in ("re\u0000p", "\u001b[31mrep", "rep\n"):
+        body = problem(await http().post("/api/auth/login", json={
+            "username": name, "password": "whatever-it-is"}), 400)
+        assert [v["field"] for v in body["violations"]] == ["username"], body
 
 
 async def test_bad_and_expired_tokens_are_401(http: Http, infra_settings: InfraSettings,
