@@ -73,7 +73,7 @@ import tempfile
 import time
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -482,64 +482,62 @@ def sms_body(contact: Contact) -> dict[str, str]:
             "OutId": str(uuid.uuid4())}
 
 
-async def bare_http1(provider: Provider, people: list[Contact], concurrency: int) -> Side:
-    """The same loops on notify's own HTTP/1.1 client (``adapters.http1``) instead of
-    aiohttp: the reference for what notify adds above sending itself."""
+async def measured(label: str, provider: Provider, people: list[Contact], concurrency: int,
+                   send: Callable[[dict[str, str]], Awaitable[bool]]) -> Side:
+    """``concurrency`` loops sending one message per contact with ``send`` (True: the
+    platform accepted it), timed, with the CPU of the machine, this process and the
+    provider."""
     await provider.clear()
-    client = Http1Client(f"{provider.url}/sms/send", headers={
-        "Authorization": f"Bearer {SMS_KEY}", "Content-Type": "application/json",
-        "Accept": "application/json"}, max_connections=concurrency, timeout=10,
-        connect_timeout=5)
     errors = 0
     queue = iter(people)
 
     async def loop() -> None:
         nonlocal errors
         for contact in queue:
-            answer = await client.post(orjson.dumps(sms_body(contact)))
-            if answer.status != 200 or orjson.loads(answer.body).get("Code") != "OK":
+            if not await send(sms_body(contact)):
                 errors += 1
 
-    start, machine, own, prov = (time.perf_counter(), machine_busy_seconds(),
-                                 own_cpu_seconds(), cpu_seconds(provider.pid))
+    start, machine, client, prov = (time.perf_counter(), machine_busy_seconds(),
+                                    own_cpu_seconds(), cpu_seconds(provider.pid))
+    await asyncio.gather(*(loop() for _ in range(concurrency)))
+    took = time.perf_counter() - start
+    cpu = {"machine": machine_busy_seconds() - machine, "client": own_cpu_seconds() - client,
+           "provider": cpu_seconds(provider.pid) - prov}
+    return Side(label, await provider.stats(), took, cpu, errors)
+
+
+async def bare_http1(provider: Provider, people: list[Contact], concurrency: int) -> Side:
+    """The same loops on notify's own HTTP/1.1 client (``adapters.http1``) instead of
+    aiohttp: the reference for what notify adds above sending itself."""
+    client = Http1Client(f"{provider.url}/sms/send", headers={
+        "Authorization": f"Bearer {SMS_KEY}", "Content-Type": "application/json",
+        "Accept": "application/json"}, max_connections=concurrency, timeout=10,
+        connect_timeout=5)
+
+    async def send(payload: dict[str, str]) -> bool:
+        answer = await client.post(orjson.dumps(payload))
+        return answer.status == 200 and orjson.loads(answer.body).get("Code") == "OK"
+
     try:
-        await asyncio.gather(*(loop() for _ in range(concurrency)))
+        return await measured("bare1", provider, people, concurrency, send)
     finally:
         await client.close()
-    took = time.perf_counter() - start
-    cpu = {"machine": machine_busy_seconds() - machine, "client": own_cpu_seconds() - own,
-           "provider": cpu_seconds(provider.pid) - prov}
-    return Side("bare1", await provider.stats(), took, cpu, errors)
 
 
 async def bare(provider: Provider, people: list[Contact], concurrency: int) -> Side:
     """``concurrency`` loops posting the messages as notify's SMS adapter builds them."""
-    await provider.clear()
     url = f"{provider.url}/sms/send"
     headers = {"Authorization": f"Bearer {SMS_KEY}"}
-    errors = 0
-    queue = iter(people)
     connector = aiohttp.TCPConnector(limit=concurrency)
     async with aiohttp.ClientSession(connector=connector,
                                      timeout=aiohttp.ClientTimeout(total=10)) as session:
 
-        async def loop() -> None:
-            nonlocal errors
-            for contact in queue:
-                payload = sms_body(contact)
-                async with session.post(url, json=payload, headers=headers) as response:
-                    answer = await response.json(content_type=None)
-                if response.status != 200 or answer.get("Code") != "OK":
-                    errors += 1
+        async def send(payload: dict[str, str]) -> bool:
+            async with session.post(url, json=payload, headers=headers) as response:
+                answer = await response.json(content_type=None)
+            return response.status == 200 and answer.get("Code") == "OK"
 
-        start, machine, client, prov = (time.perf_counter(), machine_busy_seconds(),
-                                        own_cpu_seconds(), cpu_seconds(provider.pid))
-        await asyncio.gather(*(loop() for _ in range(concurrency)))
-        took = time.perf_counter() - start
-        cpu = {"machine": machine_busy_seconds() - machine,
-               "client": own_cpu_seconds() - client,
-               "provider": cpu_seconds(provider.pid) - prov}
-    return Side("bare", await provider.stats(), took, cpu, errors)
+        return await measured("bare", provider, people, concurrency, send)
 
 
 @dataclass(frozen=True)

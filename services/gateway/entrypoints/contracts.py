@@ -8,7 +8,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
-from google.protobuf.message import Message
 from pydantic import Field
 
 from crm.customer.v1 import contract_pb2 as pb
@@ -27,6 +26,7 @@ from services.gateway.entrypoints.http_common import (
     ProtoEnum,
     answer,
     answers,
+    service_call,
 )
 from services.gateway.entrypoints.security import SignedIn, SignedInDep
 from services.gateway.service_layer.deps import GatewayDeps
@@ -89,9 +89,7 @@ def router(deps: GatewayDeps, signed_in: SignedInDep) -> APIRouter:
     r = APIRouter(prefix="/api", tags=["contracts"], responses=ERRORS)
     Who = Annotated[SignedIn, Depends(signed_in)]
 
-    async def call(name: str, request: Message, who: SignedIn) -> Message:
-        result: Message = await deps.clients.call(CUSTOMER, name, request, who.caller)
-        return result
+    call = service_call(deps, CUSTOMER)
 
     @r.post("/customers/{customer_id}/contracts", status_code=201,
             responses=answers(api.ReserveContractNumberResponse, 201),

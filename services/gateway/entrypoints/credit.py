@@ -7,7 +7,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
-from google.protobuf.message import Message
 from pydantic import Field
 
 from crm.credit.v1 import credit_pb2 as pb
@@ -26,6 +25,7 @@ from services.gateway.entrypoints.http_common import (
     ProtoEnum,
     answer,
     answers,
+    service_call,
 )
 from services.gateway.entrypoints.security import SignedIn, SignedInDep
 from services.gateway.service_layer.deps import GatewayDeps
@@ -114,9 +114,7 @@ def router(deps: GatewayDeps, signed_in: SignedInDep) -> APIRouter:
     r = APIRouter(prefix="/api/credit", tags=["credit"], responses=ERRORS)
     Who = Annotated[SignedIn, Depends(signed_in)]
 
-    async def call(name: str, request: Message, who: SignedIn) -> Message:
-        result: Message = await deps.clients.call(CREDIT, name, request, who.caller)
-        return result
+    call = service_call(deps, CREDIT)
 
     @r.get("/profiles", responses=answers(api.ListCreditProfilesResponse),
            summary="Key-account profiles in your org unit (each an audited read)")

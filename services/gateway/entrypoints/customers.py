@@ -7,7 +7,6 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 from google.protobuf.field_mask_pb2 import FieldMask
-from google.protobuf.message import Message
 from pydantic import AwareDatetime, Field
 
 from crm.customer.v1 import customer_pb2 as pb
@@ -25,6 +24,7 @@ from services.gateway.entrypoints.http_common import (
     ProtoEnum,
     answer,
     answers,
+    service_call,
 )
 from services.gateway.entrypoints.security import SignedIn, SignedInDep
 from services.gateway.service_layer.deps import GatewayDeps
@@ -125,9 +125,7 @@ def router(deps: GatewayDeps, signed_in: SignedInDep) -> APIRouter:
     r = APIRouter(prefix="/api", tags=["customers"], responses=ERRORS)
     Who = Annotated[SignedIn, Depends(signed_in)]
 
-    async def call(name: str, request: Message, who: SignedIn) -> Message:
-        result: Message = await deps.clients.call(CUSTOMER, name, request, who.caller)
-        return result
+    call = service_call(deps, CUSTOMER)
 
     @r.get("/customers/collisions", responses=answers(api.SearchCollisionsResponse),
            summary="撞单分析: who already has a customer (or lead) like this, as you type")

@@ -4,6 +4,7 @@ idempotency parameters."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 import orjson
@@ -16,6 +17,8 @@ from pydantic_core import core_schema
 
 from services.gateway.adapters.proto_json import json_schema, to_json
 from services.gateway.entrypoints.problems import problem_responses
+from services.gateway.entrypoints.security import SignedIn
+from services.gateway.service_layer.deps import GatewayDeps
 
 # Schemas of the messages answered, added to the OpenAPI document's components.
 PROTO_COMPONENTS: dict[str, Any] = {}
@@ -40,6 +43,20 @@ class MessageJSON(JSONResponse):
 
     def render(self, content: Any) -> bytes:
         return orjson.dumps(content)
+
+
+ServiceCall = Callable[[str, Message, SignedIn], Awaitable[Message]]
+
+
+def service_call(deps: GatewayDeps, service: str) -> ServiceCall:
+    """``call(method, request, who)``: ``service``'s ``method`` as the signed-in person
+    (each router's one way to reach its service)."""
+
+    async def call(name: str, request: Message, who: SignedIn) -> Message:
+        result: Message = await deps.clients.call(service, name, request, who.caller)
+        return result
+
+    return call
 
 
 def answer(message: Message, status: int = 200) -> JSONResponse:

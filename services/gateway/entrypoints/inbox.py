@@ -11,7 +11,6 @@ from typing import Annotated, Any
 import grpc
 from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse, StreamingResponse
-from google.protobuf.message import Message
 from pydantic import Field
 
 from crm.notify.v1 import notify_pb2 as pb
@@ -28,6 +27,7 @@ from services.gateway.entrypoints.http_common import (
     ProtoEnum,
     answer,
     answers,
+    service_call,
 )
 from services.gateway.entrypoints.problems import from_rpc
 from services.gateway.entrypoints.security import SignedIn, SignedInDep
@@ -61,9 +61,7 @@ def router(deps: GatewayDeps, signed_in: SignedInDep) -> APIRouter:
     Who = Annotated[SignedIn, Depends(signed_in)]
     keepalive = deps.settings.sse_keepalive.total_seconds()
 
-    async def call(name: str, request: Message, who: SignedIn) -> Message:
-        result: Message = await deps.clients.call(NOTIFY, name, request, who.caller)
-        return result
+    call = service_call(deps, NOTIFY)
 
     @r.get("/inbox", responses=answers(api.ListInboxResponse),
            summary="Your inbox: unread first, newest first")

@@ -8,7 +8,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
-from google.protobuf.message import Message
 from pydantic import AwareDatetime, Field
 
 from crm.notify.v1 import notify_pb2 as pb
@@ -27,6 +26,7 @@ from services.gateway.entrypoints.http_common import (
     ProtoEnum,
     answer,
     answers,
+    service_call,
 )
 from services.gateway.entrypoints.security import SignedIn, SignedInDep
 from services.gateway.service_layer.deps import GatewayDeps
@@ -86,9 +86,7 @@ def router(deps: GatewayDeps, signed_in: SignedInDep) -> APIRouter:
     r = APIRouter(prefix="/api", tags=["outreach"], responses=ERRORS)
     Who = Annotated[SignedIn, Depends(signed_in)]
 
-    async def call(name: str, request: Message, who: SignedIn) -> Message:
-        result: Message = await deps.clients.call(NOTIFY, name, request, who.caller)
-        return result
+    call = service_call(deps, NOTIFY)
 
     @r.post("/campaigns", status_code=201, responses=answers(api.CreateCampaignResponse, 201),
             summary="Create a campaign (sent at its time, within its rate)")

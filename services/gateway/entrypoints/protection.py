@@ -8,7 +8,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
-from google.protobuf.message import Message
 from pydantic import Field
 
 from crm.protection.v1 import protection_pb2 as pb
@@ -26,6 +25,7 @@ from services.gateway.entrypoints.http_common import (
     ProtoEnum,
     answer,
     answers,
+    service_call,
 )
 from services.gateway.entrypoints.security import SignedIn, SignedInDep
 from services.gateway.service_layer.deps import GatewayDeps
@@ -73,9 +73,7 @@ def router(deps: GatewayDeps, signed_in: SignedInDep) -> APIRouter:
     r = APIRouter(prefix="/api", tags=["protection"], responses=ERRORS)
     Who = Annotated[SignedIn, Depends(signed_in)]
 
-    async def call(name: str, request: Message, who: SignedIn) -> Message:
-        result: Message = await deps.clients.call(PROTECTION, name, request, who.caller)
-        return result
+    call = service_call(deps, PROTECTION)
 
     @r.get("/claims", responses=answers(api.ListClaimsResponse),
            summary="Your active claims (managers: a rep's, or the department's)")
