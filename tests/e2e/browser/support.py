@@ -120,6 +120,22 @@ class Api:
                                           expect=200))["claim"]
         return approved
 
+    async def follow_up(self, username: str, customer_id: str, fields: Json) -> Json:
+        """Log a follow-up once the customer service knows the approved claim's owner
+        (it learns of the approval by events)."""
+        path = f"/api/customers/{customer_id}/follow-ups"
+
+        async def logged() -> Json | None:
+            answer = await self.client.post(path, json=fields,
+                                            headers=await self.headers(username))
+            if answer.status_code == 403 and answer.json()["reason"] == "NOT_CUSTOMER_OWNER":
+                return None
+            assert answer.status_code == 201, f"POST {path}: {answer.status_code} {answer.text}"
+            created: Json = answer.json()
+            return created
+
+        return await eventually(logged, f"{username} the owner of {customer_id} for follow-ups")
+
     async def claims_of(self, username: str, **params: Any) -> list[Json]:
         found: list[Json] = (await self.get(username, "/api/claims", page_size=500,
                                             **params))["claims"]

@@ -29,8 +29,8 @@ async def test_charts_show_expiring_claims_pool_funnel_and_activity(
     await api.approve(short_claim["id"], reviewer=south_reviewer)
     east = await api.customer("agent", company(f"图表{t}华东空调有限公司", phone(t, "156")))
     await api.approve((await api.claim("rep", east["id"]))["id"])
-    await api.post("rep", f"/api/customers/{east['id']}/follow-ups", {
-        "channel": "FOLLOW_UP_CHANNEL_CALL", "notes": f"电话沟通{t}"}, expect=201)
+    await api.follow_up("rep", east["id"], {
+        "channel": "FOLLOW_UP_CHANNEL_CALL", "notes": f"电话沟通{t}"})
 
     async def expiring() -> dict[str, Any] | None:
         chart = await api.get(south_rep, "/api/charts/claims-expiring")
